@@ -1,0 +1,61 @@
+# PyTorch in Practice: every command does its own set-up on a fresh machine.
+#   make book   -> builds the HTML book into _build/html (open _build/html/index.html)
+#   make test   -> runs every quality gate (what CI runs)
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+STAMP  := $(VENV)/.installed
+JB     := $(VENV)/bin/jupyter-book
+
+.PHONY: install browser-deps book test test-fast lint nbval build browser outputs setup-cells student lock clean
+
+install: $(STAMP)
+
+# Exact versions from constraints.txt, so stored outputs and CI agree.
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install -q -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+# Debian's Chromium and ChromeDriver for the browser test (no browser download needed).
+browser-deps:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  { apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+book: install
+	$(JB) build . -W -n --keep-going
+	@echo "Open _build/html/index.html in a browser."
+
+build: book
+
+lint: install
+	$(VENV)/bin/ruff check helpers tests tools
+	$(VENV)/bin/ruff format --check helpers tests tools
+
+test-fast: install
+	$(PY) -m pytest tests --ignore=tests/browser -q
+
+nbval: install
+	$(PY) -m pytest --nbval book --nbval-sanitize-with nbval_sanitize.cfg --nbval-cell-timeout=600 -q
+
+browser: install browser-deps
+	$(PY) -m pytest tests/browser -q
+
+test: install browser-deps lint test-fast nbval book browser
+
+outputs: install
+	$(PY) -m tools.execute
+
+setup-cells: install
+	$(PY) -m tools.setup_cells
+
+student: install
+	$(PY) -m tools.student student
+	@echo "Student copies (no solutions, no outputs) are in student/."
+
+# Re-pin constraints.txt from the current venv (after changing requirements).
+lock: install
+	$(PIP) freeze --exclude-editable | grep -v '^pytorch-in-practice' > constraints.txt
+
+clean:
+	rm -rf _build student

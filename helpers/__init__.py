@@ -1,0 +1,27 @@
+"""Small helpers shared by the chapters of *PyTorch in Practice*.
+
+Each module is short enough to read in a minute; the chapter that teaches its idea is named in
+the docstring of every function.
+"""
+
+from helpers import data, plot, train
+from helpers.check import ExerciseError, check_close, check_hashed, check_that, check_value, digest
+from helpers.device import env_report, needs_gpu, needs_network, pick_device
+from helpers.seed import seed_everything
+
+__all__ = [
+    "ExerciseError",
+    "data",
+    "plot",
+    "train",
+    "check_close",
+    "check_hashed",
+    "check_that",
+    "check_value",
+    "digest",
+    "env_report",
+    "needs_gpu",
+    "needs_network",
+    "pick_device",
+    "seed_everything",
+]

@@ -1,0 +1,33 @@
+"""One seeding routine for every chapter.
+
+Taught in the chapter "Setup, devices and reproducibility" (R02).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import torch
+
+
+def seed_everything(seed: int, deterministic: bool = False) -> None:
+    """Seed Python's `random`, NumPy and torch (CPU and every GPU).
+
+    With `deterministic=True` it also asks cuDNN and PyTorch for deterministic algorithms
+    (slower; ops with no deterministic version then raise instead of silently varying).
+
+    What it cannot do: change the string hashing of the running interpreter. That is fixed by
+    PYTHONHASHSEED when Python *starts*, so set it in the shell (or the launcher), not here.
+    """
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # seeds the CPU and all CUDA devices
+    torch.backends.cudnn.benchmark = not deterministic
+    torch.backends.cudnn.deterministic = deterministic
+    if deterministic:
+        # cuBLAS needs a fixed workspace to be deterministic on CUDA >= 10.2.
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(deterministic, warn_only=False)
+

@@ -1,0 +1,60 @@
+"""Facts about the book's files that the tools and the tests share (one place, no copies)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SETUP_TAG = "remove-cell"
+
+
+def config() -> dict:
+    """Return `_config.yml` as a dict."""
+    return yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+
+
+def toc_files() -> list[str]:
+    """Return every `file:` of `_toc.yml` (root first), as paths without suffix, in order."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [chapter["file"] for chapter in part.get("chapters", [])]
+    return files
+
+
+def notebooks() -> list[Path]:
+    """Return every notebook under book/, sorted."""
+    found = (ROOT / "book").rglob("*.ipynb")
+    return sorted(p for p in found if ".ipynb_checkpoints" not in p.parts)
+
+
+def repo_url() -> str:
+    """Return the repository URL (kept once, in `_config.yml`)."""
+    return config()["repository"]["url"].rstrip("/")
+
+
+def setup_cell_source() -> str:
+    """Return the Colab set-up cell that opens every notebook (written from the repository URL)."""
+    return f'''# Colab set-up (hidden on the book's web pages). In Colab it installs the book's helpers
+# package and the chapters' extra libraries; torch and torchvision are Colab's own and stay.
+# Anywhere else it does nothing: install locally with `pip install -r requirements.txt`.
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    REPO = "{repo_url()}"
+    package = f"pytorch-in-practice[book] @ git+{{REPO}}"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)'''
+
+
+def read(path: Path) -> nbformat.NotebookNode:
+    """Read a notebook (nbformat 4)."""
+    return nbformat.read(path, as_version=4)
+
+
+def tags(cell: dict) -> list[str]:
+    """Return a cell's tags."""
+    return list(cell.get("metadata", {}).get("tags", []))
