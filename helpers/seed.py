@@ -30,4 +30,3 @@ def seed_everything(seed: int, deterministic: bool = False) -> None:
         # cuBLAS needs a fixed workspace to be deterministic on CUDA >= 10.2.
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     torch.use_deterministic_algorithms(deterministic, warn_only=False)
-

@@ -2,9 +2,9 @@
 
 Usage: python -m tools.student [OUT_DIR]   (default: student/; `make student`)
 
-A solution is everything from a markdown cell opening a `{solution-start}` directive to the cell
-closing it with `{solution-end}`, plus any markdown cell holding a one-cell `{solution}`
-directive. Exercises, starter cells and their self-checks stay.
+A solution is everything from a `{solution-start}` fence to the matching `{solution-end}` fence
+(across cells: prose and code in between go too), and every one-cell `{solution}` directive.
+Exercises, starter cells and their self-checks stay.
 """
 
 from __future__ import annotations
@@ -17,24 +17,42 @@ import nbformat
 
 from tools.bookfiles import ROOT, notebooks, read
 
-START = re.compile(r"\{solution-start\}")
-END = re.compile(r"\{solution-end\}")
-ONE_CELL = re.compile(r"\{solution\}")
+START = re.compile(r"^(`{3,}|:{3,})\{solution-start\}", re.M)
+END = re.compile(r"^(`{3,}|:{3,})\{solution-end\}[^\n]*\n\1[ \t]*$\n?", re.M)
+ONE_CELL = re.compile(r"^(`{3,}|:{3,})\{solution\}.*?^\1[ \t]*$\n?", re.M | re.S)
+
+
+def _strip_markdown(text: str, inside: bool) -> tuple[str, bool]:
+    """Remove solution blocks (which may span cells) from one markdown cell's text."""
+    text = ONE_CELL.sub("", text)
+    kept, pos = [], 0
+    while True:
+        if not inside:
+            m = START.search(text, pos)
+            if m is None:
+                kept.append(text[pos:])
+                return "".join(kept).strip(), False
+            kept.append(text[pos : m.start()])
+            inside, pos = True, m.end()
+        else:
+            m = END.search(text, pos)
+            if m is None:
+                return "".join(kept).strip(), True
+            inside, pos = False, m.end()
 
 
 def strip_solutions(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Return `nb` without solution cells and with every output cleared."""
+    """Return `nb` without solutions and with every output cleared."""
     kept, inside = [], False
     for cell in nb.cells:
-        text = cell.source if cell.cell_type == "markdown" else ""
-        if START.search(text):
-            inside = True
-        if not inside and not ONE_CELL.search(text):
+        if cell.cell_type == "markdown":
+            cell.source, inside = _strip_markdown(cell.source, inside)
+            if cell.source:
+                kept.append(cell)
+        elif not inside:
             if cell.cell_type == "code":
                 cell.outputs, cell.execution_count = [], None
             kept.append(cell)
-        if END.search(text):
-            inside = False
     if inside:
         raise ValueError("a {solution-start} has no matching {solution-end}")
     nb.cells = kept

@@ -1,0 +1,123 @@
+"""The shape every chapter must have (CONTRIBUTING.md), checked on the stored notebooks."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tools.bookfiles import ROOT, SETUP_TAG, notebooks, read, setup_cell_source, tags, toc_files
+
+NOTEBOOKS = notebooks()
+IDS = [nb.relative_to(ROOT).as_posix() for nb in NOTEBOOKS]
+PARTS = ["Basics", "Data and models", "Training", "Performance and scale",
+         "Looking inside models", "Appendix"]  # fmt: skip
+RAISES = ("raises-exception",)
+GUARDS = {"needs_gpu": "helpers.needs_gpu(", "needs_network": "helpers.needs_network("}
+SKIP_MARKS = ("NBVAL_SKIP", "nbval-skip", "skip-execution")
+
+
+def markdown(nb) -> str:
+    return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+
+
+def code_cells(nb) -> list:
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def test_there_are_notebooks() -> None:
+    assert NOTEBOOKS, "no notebook under book/"
+
+
+def test_every_notebook_is_in_the_toc_and_every_toc_entry_exists() -> None:
+    listed = toc_files()
+    in_book = {p.relative_to(ROOT).with_suffix("").as_posix() for p in NOTEBOOKS}
+    assert in_book <= set(listed), f"not in _toc.yml: {sorted(in_book - set(listed))}"
+    for entry in listed:
+        found = [ROOT / f"{entry}{ext}" for ext in (".ipynb", ".md") if (ROOT / f"{entry}{ext}").exists()]
+        assert len(found) == 1, f"_toc.yml entry {entry} matches {found}"
+    assert len(listed) == len(set(listed)), "a page is listed twice in _toc.yml"
+
+
+def test_toc_parts_are_the_designed_ones_in_order() -> None:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    captions = [part["caption"] for part in toc["parts"]]
+    assert captions == [p for p in PARTS if p in captions], captions
+    assert captions[-1] == "Appendix"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_title_then_colab_setup_cell(path: Path) -> None:
+    nb = read(path)
+    first = nb.cells[0]
+    assert first.cell_type == "markdown" and re.match(r"# \S", first.source), "first cell: # Title"
+    setup = code_cells(nb)[0]
+    assert setup.source == setup_cell_source(), "set-up cell out of date: run `make setup-cells`"
+    assert SETUP_TAG in tags(setup), f"the set-up cell must be tagged {SETUP_TAG}"
+    assert nb.cells.index(setup) == 1, "the set-up cell comes right after the title cell"
+    assert setup.outputs == [], "outside Colab the set-up cell prints nothing"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_kernelspec(path: Path) -> None:
+    spec = read(path).metadata.get("kernelspec", {})
+    assert spec.get("name") == "python3" and spec.get("language") == "python"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_outputs_come_from_one_clean_run(path: Path) -> None:
+    counts = [c.execution_count for c in code_cells(read(path))]
+    assert counts == list(range(1, len(counts) + 1)), "re-run with `make outputs`"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_no_error_outputs_except_in_cells_marked_as_raising(path: Path) -> None:
+    for cell in code_cells(read(path)):
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        marked = any(t in tags(cell) for t in RAISES) or "NBVAL_RAISES_EXCEPTION" in cell.source
+        if errors:
+            assert marked, f"unexpected error {errors[0].ename} in cell:\n{cell.source[:200]}"
+        if marked:
+            assert errors, f"cell marked as raising did not raise:\n{cell.source[:200]}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_chapter_anatomy(path: Path) -> None:
+    text = markdown(read(path))
+    for heading in ("## You will learn", "## Summary", "## Exercises"):
+        assert re.search(rf"^{heading}\s*$", text, re.M), f"missing heading: {heading}"
+    assert "**Prerequisites:**" in text
+    order = [text.index(h) for h in ("## You will learn", "## Summary", "## Exercises")]
+    assert order == sorted(order), "You will learn, then Summary, then Exercises"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_exercises_have_self_checks_and_hidden_solutions(path: Path) -> None:
+    nb = read(path)
+    text = markdown(nb)
+    labels = re.findall(r"\{exercise-start\}\s*\n:label: (\S+)", text)
+    assert len(labels) >= 3, f"at least 3 exercises, found {len(labels)}"
+    for label in labels:
+        solution = re.search(rf"\{{solution-start\}} {re.escape(label)}\s*\n:class: dropdown", text)
+        assert solution, f"exercise {label} needs a solution-start with :class: dropdown"
+    checks = sum("helpers.check_" in c.source for c in code_cells(nb))
+    assert checks >= 2 * len(labels), "each exercise: a self-check in the starter and in the solution"
+
+
+def test_exercise_labels_are_unique_across_the_book() -> None:
+    labels = [label for path in NOTEBOOKS for label in re.findall(r":label: (\S+)", markdown(read(path)))]
+    assert len(labels) == len(set(labels)), sorted(lab for lab in labels if labels.count(lab) > 1)
+
+
+def test_guarded_and_skipped_cells_match_the_allowlist() -> None:
+    allow = yaml.safe_load((ROOT / "tests" / "guarded.yml").read_text(encoding="utf-8"))
+    assert set(allow) == set(IDS), "tests/guarded.yml lists exactly the notebooks"
+    for path, rel in zip(NOTEBOOKS, IDS):
+        cells = code_cells(read(path))
+        found = {key: sum(call in c.source for c in cells) for key, call in GUARDS.items()}
+        found["skipped"] = sum(any(m in c.source or m in tags(c) for m in SKIP_MARKS) for c in cells)
+        expected = {key: allow[rel][key] for key in found}
+        assert found == expected, f"{rel}: guarded/skipped cells changed; update tests/guarded.yml"
+        assert len(allow[rel]["reason"]) > 20, f"{rel}: give a reason"

@@ -1,0 +1,85 @@
+"""The exercise self-checks: silent "correct" on a right answer, a helpful error on a wrong one."""
+
+import pytest
+import torch
+
+import helpers
+from helpers.check import ExerciseError
+
+
+def test_check_close_passes_and_prints_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    helpers.check_close(torch.tensor([1.0, 2.0]), torch.tensor([1.0, 2.0]), name="x")
+    assert capsys.readouterr().out == "✔ correct: x\n"
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        ([1.0, 2.0], "x: expected a torch.Tensor, got list."),
+        (torch.zeros(3), "x: shape is (3,), expected (2,)."),
+        (torch.tensor([1, 2]), "x: dtype is torch.int64, expected torch.float32."),
+        (torch.tensor([1.0, 5.0]), "x: 1 of 2 values differ from the expected result."),
+    ],
+)
+def test_check_close_explains_what_is_wrong(answer: object, message: str) -> None:
+    with pytest.raises(ExerciseError) as info:
+        helpers.check_close(answer, torch.tensor([1.0, 2.0]), name="x")
+    assert str(info.value) == message
+    assert "2.0" not in str(info.value)  # the expected values are never printed
+
+
+def test_check_close_counts_integer_mismatches_and_adds_the_hint() -> None:
+    with pytest.raises(ExerciseError, match=r"^y: 2 of 3 values differ.* Hint: flip it\.$"):
+        helpers.check_close(torch.tensor([3, 2, 1]), torch.tensor([1, 2, 3]), "y", hint="flip it.")
+
+
+def test_check_close_respects_tolerances() -> None:
+    helpers.check_close(torch.tensor([1.0]), torch.tensor([1.05]), atol=0.1, rtol=0.0)
+    with pytest.raises(ExerciseError):
+        helpers.check_close(torch.tensor([1.0]), torch.tensor([1.05]))
+
+
+def test_check_value_numbers() -> None:
+    helpers.check_value(0.1 + 0.2, 0.3)  # float rounding is tolerated
+    with pytest.raises(ExerciseError, match="n: 3 is too small. Hint: count the biases"):
+        helpers.check_value(3, 4, name="n", hint="count the biases")
+    with pytest.raises(ExerciseError, match="n: 5 is too large"):
+        helpers.check_value(5, 4, name="n")
+    with pytest.raises(ExerciseError, match="expected a number, got str"):
+        helpers.check_value("4", 4, name="n")
+    with pytest.raises(ExerciseError, match="expected a number, got bool"):
+        helpers.check_value(True, 1, name="n")
+
+
+def test_check_value_other_types() -> None:
+    helpers.check_value((2, 3), (2, 3))
+    with pytest.raises(ExerciseError, match="expected a tuple, got list"):
+        helpers.check_value([2, 3], (2, 3))
+    with pytest.raises(ExerciseError, match="this is not the expected value"):
+        helpers.check_value("cuda:1", "cuda:0")
+
+
+def test_digest_is_stable_and_hides_the_answer() -> None:
+    assert helpers.digest(2) == helpers.digest(2)
+    assert helpers.digest(2) != helpers.digest(3)
+    assert helpers.digest(torch.tensor([1.0, 2.0])) == helpers.digest([1.0, 2.0])
+    assert helpers.digest(0.123449) == helpers.digest(0.12345 - 1e-6)  # rounded to 4 decimals
+    assert helpers.digest(-0.0) == helpers.digest(0.0)
+    assert len(helpers.digest("anything")) == 16
+
+
+def test_check_hashed(capsys: pytest.CaptureFixture[str]) -> None:
+    helpers.check_hashed(2, helpers.digest(2), name="gpu")
+    assert "correct: gpu" in capsys.readouterr().out
+    with pytest.raises(ExerciseError, match=r"gpu: 3 is not the expected answer\. Hint: count"):
+        helpers.check_hashed(3, helpers.digest(2), name="gpu", hint="count from 0")
+
+
+def test_check_that() -> None:
+    helpers.check_that(True, name="ok")
+    with pytest.raises(ExerciseError, match="^frozen: the weights changed$"):
+        helpers.check_that(False, name="frozen", hint="the weights changed")
+
+
+def test_exercise_error_is_an_assertion_error() -> None:
+    assert issubclass(ExerciseError, AssertionError)

@@ -1,0 +1,56 @@
+"""`make student` writes notebooks without solutions or outputs, keeping the self-checks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tools.bookfiles import ROOT, notebooks, read
+from tools.student import strip_solutions
+
+
+def test_student_copies_have_no_solutions_and_keep_self_checks(tmp_path: Path) -> None:
+    subprocess.run([sys.executable, "-m", "tools.student", str(tmp_path)], cwd=ROOT, check=True)
+    for original in notebooks():
+        copy = nbformat.read(tmp_path / original.relative_to(ROOT / "book"), as_version=4)
+        text = "\n".join(c.source for c in copy.cells)
+        assert "solution-start" not in text and "{solution}" not in text
+        assert "{exercise-start}" in text
+        exercises = text.count("{exercise-start}")
+        assert exercises == "\n".join(c.source for c in read(original).cells).count("{exercise-start}")
+        assert text.count("{exercise-end}") == exercises
+        assert sum("helpers.check_" in c.source for c in copy.cells if c.cell_type == "code") >= exercises
+        for cell in copy.cells:
+            if cell.cell_type == "code":
+                assert cell.outputs == [] and cell.execution_count is None
+        solved = read(original)
+        assert len(copy.cells) < len(solved.cells)
+
+
+def test_strip_solutions_removes_gated_and_single_cell_solutions() -> None:
+    md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
+    nb = nbformat.v4.new_notebook(cells=[
+        md("```{exercise-start}\n:label: ex\n```"), code("answer = ...\nhelpers.check_value(answer, 1)"),
+        md("```{exercise-end}\n```\n\n```{solution-start} ex\n:class: dropdown\n```\nWhy it works."),
+        code("answer = 1"),
+        md("```{solution-end}\n```\n\n```{exercise-start}\n:label: ex2\n```\nSecond task."),
+        md("Prose.\n\n:::{solution} ex2\n:class: dropdown\nJust prose.\n:::\n\nAfter the exercises."),
+    ])  # fmt: skip
+    kept = [c.source for c in strip_solutions(nb).cells]
+    assert kept == [
+        "```{exercise-start}\n:label: ex\n```",
+        "answer = ...\nhelpers.check_value(answer, 1)",
+        "```{exercise-end}\n```",
+        "```{exercise-start}\n:label: ex2\n```\nSecond task.",
+        "Prose.\n\n\nAfter the exercises.",
+    ]
+
+
+def test_an_unclosed_solution_is_an_error() -> None:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("```{solution-start} x\n```")])
+    with pytest.raises(ValueError, match="no matching"):
+        strip_solutions(nb)
