@@ -2,7 +2,8 @@
 
 A check prints one short line when the answer is right. When it is wrong it raises
 `ExerciseError` with a message that says *what* is wrong (type, shape, dtype, how many values
-differ, or a hint) without printing the expected answer.
+differ, or a hint) without printing the expected answer. The checks mark their frames with
+`__tracebackhide__`, which keeps the traceback a learner sees short.
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ def _correct(name: str) -> None:
     print(f"✔ correct: {name}")
 
 
-def _fail(name: str, why: str, hint: str = "") -> None:
+def _error(name: str, why: str, hint: str = "") -> ExerciseError:
     message = f"{name}: {why}"
     if hint:
         message += f" Hint: {hint}"
-    raise ExerciseError(message)
+    return ExerciseError(message)
 
 
 def check_close(
@@ -38,23 +39,23 @@ def check_close(
     atol: float | None = None,
 ) -> None:
     """Check that `answer` is a tensor with the shape, dtype and (close) values of `expected`."""
+    __tracebackhide__ = True  # IPython and pytest leave this frame out of tracebacks
     if not isinstance(answer, torch.Tensor):
-        _fail(name, f"expected a torch.Tensor, got {type(answer).__name__}.", hint)
+        raise _error(name, f"expected a torch.Tensor, got {type(answer).__name__}.", hint)
     if answer.shape != expected.shape:
-        _fail(name, f"shape is {tuple(answer.shape)}, expected {tuple(expected.shape)}.", hint)
+        raise _error(name, f"shape is {tuple(answer.shape)}, expected {tuple(expected.shape)}.", hint)
     if answer.dtype != expected.dtype:
-        _fail(name, f"dtype is {answer.dtype}, expected {expected.dtype}.", hint)
+        raise _error(name, f"dtype is {answer.dtype}, expected {expected.dtype}.", hint)
     a, e = answer.detach().cpu(), expected.detach().cpu()
-    try:
-        torch.testing.assert_close(a, e, rtol=rtol, atol=atol, equal_nan=True)
-    except AssertionError:
-        if a.is_floating_point() or a.is_complex():
-            tol_a = 1e-5 if atol is None else atol
-            tol_r = 1.3e-6 if rtol is None else rtol
-            bad = int((~torch.isclose(a, e, rtol=tol_r, atol=tol_a, equal_nan=True)).sum())
-        else:
-            bad = int((a != e).sum())
-        _fail(name, f"{bad} of {a.numel()} values differ from the expected result.", hint)
+    if a.is_floating_point() or a.is_complex():
+        default_rtol, default_atol = (1.3e-6, 1e-5) if a.dtype != torch.float64 else (1e-7, 1e-7)
+        rtol = default_rtol if rtol is None else rtol
+        atol = default_atol if atol is None else atol
+        bad = int((~torch.isclose(a, e, rtol=rtol, atol=atol, equal_nan=True)).sum())
+    else:
+        bad = int((a != e).sum())
+    if bad:
+        raise _error(name, f"{bad} of {a.numel()} values differ from the expected result.", hint)
     _correct(name)
 
 
@@ -63,17 +64,18 @@ def check_value(answer: Any, expected: Any, name: str = "answer", hint: str = ""
 
     Floats are compared with a relative tolerance of 1e-6.
     """
+    __tracebackhide__ = True
     if isinstance(expected, bool) or not isinstance(expected, (int, float)):
         if type(answer) is not type(expected):
-            _fail(name, f"expected a {type(expected).__name__}, got {type(answer).__name__}.", hint)
+            raise _error(name, f"expected a {type(expected).__name__}, got {type(answer).__name__}.", hint)
         if answer != expected:
-            _fail(name, "this is not the expected value.", hint)
+            raise _error(name, "this is not the expected value.", hint)
     else:
         if isinstance(answer, bool) or not isinstance(answer, (int, float)):
-            _fail(name, f"expected a number, got {type(answer).__name__}.", hint)
+            raise _error(name, f"expected a number, got {type(answer).__name__}.", hint)
         if not math.isclose(answer, expected, rel_tol=1e-6, abs_tol=1e-12):
             side = "too small" if answer < expected else "too large"
-            _fail(name, f"{answer!r} is {side}.", hint)
+            raise _error(name, f"{answer!r} is {side}.", hint)
     _correct(name)
 
 
@@ -101,13 +103,15 @@ def digest(value: Any) -> str:
 
 def check_hashed(answer: Any, expected_digest: str, name: str = "answer", hint: str = "") -> None:
     """Check `answer` against a stored `digest(...)`, so the notebook never shows the answer."""
+    __tracebackhide__ = True
     if digest(answer) != expected_digest:
-        _fail(name, f"{answer!r} is not the expected answer.", hint)
+        raise _error(name, f"{answer!r} is not the expected answer.", hint)
     _correct(name)
 
 
 def check_that(condition: bool, name: str = "answer", hint: str = "the condition does not hold.") -> None:
     """Pass when `condition` is true; otherwise fail with `hint` as the explanation."""
+    __tracebackhide__ = True
     if not condition:
         raise ExerciseError(f"{name}: {hint}")
     _correct(name)

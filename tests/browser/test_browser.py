@@ -41,6 +41,7 @@ CHAPTERS = [p.relative_to(ROOT).with_suffix("").as_posix() for p in notebooks()]
 @pytest.fixture(scope="module")
 def site() -> Iterator[str]:
     assert (HTML / "index.html").exists(), "build the book first: make book"
+
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args: object) -> None:  # keep the test output readable
             pass
@@ -79,8 +80,7 @@ def broken_images(browser: webdriver.Chrome) -> list[str]:
         browser.execute_script(f"window.scrollTo(0, {y});")
         time.sleep(0.05)
     script = (
-        "return Array.from(document.images)"
-        ".filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src);"
+        "return Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src);"
     )
     deadline = time.time() + 10
     while (broken := browser.execute_script(script)) and time.time() < deadline:
