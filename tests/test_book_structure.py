@@ -89,6 +89,10 @@ def test_chapter_anatomy(path: Path) -> None:
     for heading in ("## You will learn", "## Summary", "## Exercises"):
         assert re.search(rf"^{heading}\s*$", text, re.M), f"missing heading: {heading}"
     assert "**Prerequisites:**" in text
+    untitled = re.findall(
+        r"^(?::{3,}|`{3,})\{(?:warning|note|tip|important|caution|danger|hint)\} +\S.*$", text, re.M
+    )
+    assert not untitled, f"named admonitions take no title, use {{admonition}} + :class: ({untitled[0]})"
     order = [text.index(h) for h in ("## You will learn", "## Summary", "## Exercises")]
     assert order == sorted(order), "You will learn, then Summary, then Exercises"
 
