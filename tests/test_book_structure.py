@@ -12,6 +12,9 @@ from tools.bookfiles import ROOT, SETUP_TAG, notebooks, read, setup_cell_source,
 
 NOTEBOOKS = notebooks()
 IDS = [nb.relative_to(ROOT).as_posix() for nb in NOTEBOOKS]
+# Chapters are book/NN_name.ipynb; appendix notebooks (e.g. the pitfalls page) have no exercises.
+CHAPTERS = [nb for nb in NOTEBOOKS if re.match(r"\d\d", nb.name)]
+CHAPTER_IDS = [nb.relative_to(ROOT).as_posix() for nb in CHAPTERS]
 PARTS = ["Basics", "Data and models", "Training", "Performance and scale",
          "Looking inside models", "Appendix"]  # fmt: skip
 RAISES = ("raises-exception",)
@@ -83,7 +86,11 @@ def test_no_error_outputs_except_in_cells_marked_as_raising(path: Path) -> None:
             assert errors, f"cell marked as raising did not raise:\n{cell.source[:200]}"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_chapters_exist() -> None:
+    assert CHAPTERS, "no chapter notebook book/NN_name.ipynb"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=CHAPTER_IDS)
 def test_chapter_anatomy(path: Path) -> None:
     text = markdown(read(path))
     for heading in ("## You will learn", "## Summary", "## Exercises"):
@@ -97,7 +104,7 @@ def test_chapter_anatomy(path: Path) -> None:
     assert order == sorted(order), "You will learn, then Summary, then Exercises"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+@pytest.mark.parametrize("path", CHAPTERS, ids=CHAPTER_IDS)
 def test_exercises_have_self_checks_and_hidden_solutions(path: Path) -> None:
     nb = read(path)
     text = markdown(nb)
