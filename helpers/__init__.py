@@ -4,14 +4,16 @@ Each module is short enough to read in a minute; the chapter that teaches its id
 the docstring of every function.
 """
 
-from helpers import data, plot, train
+from helpers import checkpoint, data, hooks, plot, train
 from helpers.check import ExerciseError, check_close, check_hashed, check_that, check_value, digest
 from helpers.device import env_report, needs_gpu, needs_network, pick_device
 from helpers.seed import seed_everything
 
 __all__ = [
     "ExerciseError",
+    "checkpoint",
     "data",
+    "hooks",
     "plot",
     "train",
     "check_close",
