@@ -29,7 +29,7 @@ book: install
 build: book
 
 lint: install
-	$(VENV)/bin/ruff check helpers tests tools
+	$(VENV)/bin/ruff check helpers tests tools book
 	$(VENV)/bin/ruff format --check helpers tests tools
 
 test-fast: install
