@@ -17,10 +17,11 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	$(PIP) install -q -r requirements-dev.txt -c constraints.txt
 	touch $@
 
-# Debian's Chromium and ChromeDriver for the browser test (no browser download needed).
+# Debian's Chromium and ChromeDriver for the browser test (no browser download needed), and a
+# CJK font so the screenshots of the glossary show its Chinese terms.
 browser-deps:
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
-	  { apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; }
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && fc-list | grep -qi wenquanyi || \
+	  { apt-get update -qq && apt-get install -y -qq chromium chromium-driver fonts-wqy-zenhei >/dev/null; }
 
 book: install
 	$(JB) build . -W -n --keep-going
