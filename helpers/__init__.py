@@ -5,7 +5,16 @@ the docstring of every function.
 """
 
 from helpers import checkpoint, data, hooks, plot, train
-from helpers.check import ExerciseError, check_close, check_hashed, check_that, check_value, digest
+from helpers.check import (
+    ExerciseError,
+    check_close,
+    check_hashed,
+    check_that,
+    check_value,
+    digest,
+    error_line,
+    show_error,
+)
 from helpers.device import env_report, needs_gpu, needs_network, pick_device
 from helpers.seed import seed_everything
 
@@ -22,8 +31,10 @@ __all__ = [
     "check_value",
     "digest",
     "env_report",
+    "error_line",
     "needs_gpu",
     "needs_network",
     "pick_device",
     "seed_everything",
+    "show_error",
 ]

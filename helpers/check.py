@@ -115,3 +115,14 @@ def check_that(condition: bool, name: str = "answer", hint: str = "the condition
     if not condition:
         raise ExerciseError(f"{name}: {hint}")
     _correct(name)
+
+
+def error_line(err: BaseException) -> str:
+    """Return `TypeName: first line of the message`, the way the book prints an expected error."""
+    lines = str(err).splitlines()
+    return f"{type(err).__name__}: {lines[0]}" if lines else type(err).__name__
+
+
+def show_error(err: BaseException) -> None:
+    """Print `error_line(err)`: used after `except` in cells that demonstrate an error."""
+    print(error_line(err))

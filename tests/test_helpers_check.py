@@ -83,3 +83,14 @@ def test_check_that() -> None:
 
 def test_exercise_error_is_an_assertion_error() -> None:
     assert issubclass(ExerciseError, AssertionError)
+
+
+def test_error_line_and_show_error(capsys: pytest.CaptureFixture[str]) -> None:
+    try:
+        torch.device("cuda:1,2")
+    except RuntimeError as err:
+        assert helpers.error_line(err) == "RuntimeError: Invalid device string: 'cuda:1,2'"
+    assert helpers.error_line(ValueError("first\nsecond")) == "ValueError: first"
+    assert helpers.error_line(KeyError()) == "KeyError"  # no message at all
+    helpers.show_error(TypeError("bad\nmore"))
+    assert capsys.readouterr().out == "TypeError: bad\n"
