@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 
 from tools.bookfiles import ROOT, notebooks, read
+from tools.recipe_index import INDEX, ROW
 
-INDEX = ROOT / "book" / "appendix" / "recipe-index.md"
-ROW = re.compile(r"^\| (R\d\d) \| (.+?) \| (.+?) \|$", re.M)
 ALL_IDS = [f"R{i:02d}" for i in range(1, 66)]
 
 
