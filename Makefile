@@ -7,7 +7,19 @@ PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed
 JB     := $(VENV)/bin/jupyter-book
 
-.PHONY: install browser-deps book test test-fast lint nbval build browser outputs setup-cells student lock clean
+.PHONY: install browser-deps book test test-fast lint nbval nbval-perturbed build browser outputs setup-cells \
+        student lock clean
+
+# Notebooks to check (a folder or files): `make nbval NB=book/06_training.ipynb` checks one chapter.
+NB     ?= book
+# Two notebooks at a time, each in its own kernel; --dist loadscope keeps a notebook's cells together.
+XDIST  ?= -n 2 --dist loadscope
+NBVAL  := $(PY) -m pytest --nbval --nbval-sanitize-with nbval_sanitize.cfg --nbval-cell-timeout=600 \
+          -q $(XDIST)
+# Another CPU's numerics on this one: generic ATen kernels, MKL's compatible code path, oneDNN
+# limited to SSE4.1, one thread. A compared output that depends on the CPU fails here, not on a
+# reader's machine.
+PERTURB := ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE ONEDNN_MAX_CPU_ISA=SSE41 OMP_NUM_THREADS=1
 
 install: $(STAMP)
 
@@ -37,12 +49,16 @@ test-fast: install
 	$(PY) -m pytest tests --ignore=tests/browser -q
 
 nbval: install
-	$(PY) -m pytest --nbval book --nbval-sanitize-with nbval_sanitize.cfg --nbval-cell-timeout=600 -q
+	$(NBVAL) $(NB)
+
+# The same strict comparison under perturbed CPU numerics (see PERTURB above).
+nbval-perturbed: install
+	env $(PERTURB) $(NBVAL) $(NB)
 
 browser: install browser-deps
 	$(PY) -m pytest tests/browser -q
 
-test: install browser-deps lint test-fast nbval book browser
+test: install browser-deps lint test-fast nbval nbval-perturbed book browser
 
 outputs: install
 	$(PY) -m tools.execute

@@ -12,11 +12,13 @@ import numpy as np
 import torch
 
 
-def seed_everything(seed: int, deterministic: bool = False) -> None:
+def seed_everything(seed: int, deterministic: bool = False, benchmark: bool = False) -> None:
     """Seed Python's `random`, NumPy and torch (CPU and every GPU).
 
     With `deterministic=True` it also asks cuDNN and PyTorch for deterministic algorithms
     (slower; ops with no deterministic version then raise instead of silently varying).
+    cuDNN's benchmark mode stays as PyTorch leaves it (off) unless `benchmark=True` asks for it:
+    it picks the fastest convolution algorithm per shape, which may differ from run to run.
 
     What it cannot do: change the string hashing of the running interpreter. That is fixed by
     PYTHONHASHSEED when Python *starts*, so set it in the shell (or the launcher), not here.
@@ -24,7 +26,9 @@ def seed_everything(seed: int, deterministic: bool = False) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # seeds the CPU and all CUDA devices
-    torch.backends.cudnn.benchmark = not deterministic
+    if deterministic and benchmark:
+        raise ValueError("benchmark=True picks algorithms by timing; it cannot be deterministic")
+    torch.backends.cudnn.benchmark = benchmark
     torch.backends.cudnn.deterministic = deterministic
     if deterministic:
         # cuBLAS needs a fixed workspace to be deterministic on CUDA >= 10.2.

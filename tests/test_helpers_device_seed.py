@@ -85,6 +85,22 @@ def test_seed_everything_deterministic_switches() -> None:
     assert not torch.are_deterministic_algorithms_enabled()
 
 
+def test_seed_everything_leaves_cudnn_benchmark_off_unless_asked() -> None:
+    try:
+        helpers.seed_everything(0)
+        assert not torch.backends.cudnn.benchmark  # PyTorch's default
+        helpers.seed_everything(0, benchmark=True)
+        assert torch.backends.cudnn.benchmark
+    finally:
+        helpers.seed_everything(0)
+    assert not torch.backends.cudnn.benchmark
+
+
+def test_seed_everything_refuses_deterministic_benchmark() -> None:
+    with pytest.raises(ValueError, match="cannot be deterministic"):
+        helpers.seed_everything(0, deterministic=True, benchmark=True)
+
+
 def test_pythonhashseed_only_works_at_start_up() -> None:
     """The caveat in seed_everything's docstring, checked for real in child processes."""
 
