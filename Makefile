@@ -76,3 +76,6 @@ lock: install
 
 clean:
 	rm -rf _build student
+
+# Larger features keep their targets in mk/*.mk (classroom, publishing, GPU run kit).
+include $(wildcard mk/*.mk)
