@@ -94,3 +94,16 @@ def test_error_line_and_show_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert helpers.error_line(KeyError()) == "KeyError"  # no message at all
     helpers.show_error(TypeError("bad\nmore"))
     assert capsys.readouterr().out == "TypeError: bad\n"
+
+
+def test_check_close_counts_small_tensors_and_says_some_for_large_ones() -> None:
+    """An exact count of 1,000 near misses would change with the CPU's rounding: not printed."""
+    expected = torch.zeros(1000)
+    partly = expected.clone()
+    partly[:10] = 1.0
+    with pytest.raises(ExerciseError, match=r"^big: some of the 1000 values differ"):
+        helpers.check_close(partly, expected, name="big")
+    with pytest.raises(ExerciseError, match=r"^big: 1000 of 1000 values differ"):
+        helpers.check_close(expected + 1, expected, name="big")
+    with pytest.raises(ExerciseError, match=r"^small: 3 of 64 values differ"):
+        helpers.check_close(torch.cat([torch.ones(3), torch.zeros(61)]), torch.zeros(64), name="small")
