@@ -7,8 +7,8 @@ PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed
 JB     := $(VENV)/bin/jupyter-book
 
-.PHONY: install browser-deps book test test-fast lint nbval nbval-perturbed build browser outputs setup-cells \
-        student lock clean
+.PHONY: install browser-deps book test test-fast lint nbval nbval-perturbed nbval-laptop build browser outputs \
+        setup-cells student lock clean
 
 # Notebooks to check (a folder or files): `make nbval NB=book/06_training.ipynb` checks one chapter.
 NB     ?= book
@@ -55,10 +55,18 @@ nbval: install
 nbval-perturbed: install
 	env $(PERTURB) $(NBVAL) $(NB)
 
+# A reader's laptop: every notebook runs (lax: outputs not compared) with DataLoader workers
+# started by `spawn` (macOS, Windows) and torch faking a CPU-only build (tools/laptop_startup.py).
+LAPTOP_IPYTHON := $(CURDIR)/_build/ipython-laptop
+nbval-laptop: install
+	rm -rf $(LAPTOP_IPYTHON) && mkdir -p $(LAPTOP_IPYTHON)/profile_default/startup
+	cp tools/laptop_startup.py $(LAPTOP_IPYTHON)/profile_default/startup/00-laptop.py
+	IPYTHONDIR=$(LAPTOP_IPYTHON) $(NBVAL:--nbval=--nbval-lax) $(NB)
+
 browser: install browser-deps
 	$(PY) -m pytest tests/browser -q
 
-test: install browser-deps lint test-fast nbval nbval-perturbed book browser
+test: install browser-deps lint test-fast nbval nbval-perturbed nbval-laptop book browser
 
 outputs: install
 	$(PY) -m tools.execute

@@ -4,7 +4,7 @@ Each module is short enough to read in a minute; the chapter that teaches its id
 the docstring of every function.
 """
 
-from helpers import checkpoint, data, hooks, plot, train
+from helpers import checkpoint, data, hooks, plot, train, workers
 from helpers.check import (
     ExerciseError,
     check_close,
@@ -25,6 +25,7 @@ __all__ = [
     "hooks",
     "plot",
     "train",
+    "workers",
     "check_close",
     "check_hashed",
     "check_that",
