@@ -110,3 +110,23 @@ def test_pythonhashseed_only_works_at_start_up() -> None:
         return subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
 
     assert child("1") == child("1") != child("2")
+
+
+def test_guards_on_a_cpu_only_build(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    """A CPU-only wheel (every macOS wheel) has no CUDA version, and CUDA calls raise AssertionError."""
+
+    def not_compiled(*args: object, **kwargs: object) -> None:
+        raise AssertionError("Torch not compiled with CUDA enabled")
+
+    monkeypatch.setattr(torch.version, "cuda", None)
+    monkeypatch.setattr(torch.cuda, "_lazy_init", not_compiled)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
+    monkeypatch.setattr(torch.backends.cudnn, "is_available", lambda: False)
+    with pytest.raises(AssertionError, match="not compiled with CUDA"):
+        torch.cuda.get_device_name(0)  # what 01_setup's guarded cell catches
+    report = helpers.env_report()
+    assert "none (CPU-only build)" in report and "cuDNN       : not available" in report
+    assert helpers.needs_gpu("anything") is False
+    assert "[skipped: needs a CUDA GPU, found 0] anything" in capsys.readouterr().out
+    assert helpers.pick_device().type in ("cpu", "mps")
