@@ -1,0 +1,39 @@
+# Publishing: workflow lint, drift watch and the PDF edition (issue 18). Included by the Makefile.
+#   make workflows-lint -> actionlint over .github/workflows/*.yml
+#   make drift          -> every notebook (nbval, lax) on the newest torch/torchvision pip offers
+#   make pdf            -> _build/latex/pytorch-in-practice.pdf, checked for every chapter
+.PHONY: workflows-lint drift pdf pdf-deps
+
+# actionlint from the package index (a wheel with the binary inside; see requirements-dev.txt).
+ACTIONLINT ?= $(VENV)/bin/actionlint
+
+workflows-lint: install
+	$(ACTIONLINT) -no-color .github/workflows/*.yml
+
+# The drift venv lives outside the repository (a venv inside it would be scanned by the book
+# build) and is made fresh each time, like a new reader's: newest torch, torchvision and every
+# other requirement, without constraints.txt. DRIFT_PIP_ARGS adds pip options (the weekly
+# workflow uses PyTorch's CPU wheel index); DRIFT_PYTEST_ARGS, pytest options.
+DRIFT_VENV        ?= $(HOME)/.cache/pytorch-in-practice/drift-venv
+DRIFT_PIP_ARGS    ?=
+DRIFT_PYTEST_ARGS ?= -n 2 --dist loadscope
+
+drift:
+	rm -rf $(DRIFT_VENV)
+	python3 -m venv $(DRIFT_VENV)
+	$(DRIFT_VENV)/bin/python -m pip install -q --upgrade --upgrade-strategy eager $(DRIFT_PIP_ARGS) \
+	  torch torchvision -r requirements-dev.txt
+	$(DRIFT_VENV)/bin/python -m tools.drift run --pytest-args "$(DRIFT_PYTEST_ARGS)"
+
+# XeLaTeX (the glossary's Chinese terms need xeCJK) and the fonts, all Debian packages.
+TEX_PACKAGES := texlive-xetex texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended \
+                texlive-lang-chinese latexmk fonts-freefont-otf tex-gyre fonts-wqy-zenhei poppler-utils
+
+pdf-deps:
+	@command -v xelatex >/dev/null && command -v latexmk >/dev/null && command -v pdftotext >/dev/null && \
+	  kpsewhich xeCJK.sty >/dev/null && fc-list | grep -qi wenquanyi || \
+	  { apt-get update -qq && apt-get install -y -qq --no-install-recommends $(TEX_PACKAGES) >/dev/null; }
+
+pdf: install pdf-deps
+	$(JB) build . --builder pdflatex -W -n --keep-going
+	$(PY) -m tools.pdfcheck _build/latex/pytorch-in-practice.pdf
