@@ -69,12 +69,25 @@ def _how_many_differ(bad: int, total: int) -> str:
     return f"some of the {total} values differ from the expected result."
 
 
+def _plain(value: Any) -> Any:
+    """Turn NumPy scalars, 0-dim tensors and torch.Size into the plain Python value they hold."""
+    if isinstance(value, torch.Size):
+        return tuple(value)
+    if isinstance(value, torch.Tensor) and value.numel() == 1 and value.dim() == 0:
+        return value.item()
+    if type(value).__module__ == "numpy" and hasattr(value, "item") and getattr(value, "shape", None) == ():
+        return value.item()
+    return value
+
+
 def check_value(answer: Any, expected: Any, name: str = "answer", hint: str = "") -> None:
     """Check a plain Python value (number, string, bool, tuple...) for equality with `expected`.
 
-    Floats are compared with a relative tolerance of 1e-6.
+    Floats are compared with a relative tolerance of 1e-6. NumPy scalars, 0-dim tensors and
+    `torch.Size` count as the Python value they hold (`np.int64(6)` is 6, a shape is a tuple).
     """
     __tracebackhide__ = True
+    answer, expected = _plain(answer), _plain(expected)
     if isinstance(expected, bool) or not isinstance(expected, (int, float)):
         if type(answer) is not type(expected):
             raise _error(name, f"expected a {type(expected).__name__}, got {type(answer).__name__}.", hint)
@@ -83,6 +96,10 @@ def check_value(answer: Any, expected: Any, name: str = "answer", hint: str = ""
     else:
         if isinstance(answer, bool) or not isinstance(answer, (int, float)):
             raise _error(name, f"expected a number, got {type(answer).__name__}.", hint)
+        if math.isnan(answer):
+            raise _error(
+                name, "the answer is nan (not a number): something divided 0 by 0 or overflowed.", hint
+            )
         if not math.isclose(answer, expected, rel_tol=1e-6, abs_tol=1e-12):
             side = "too small" if answer < expected else "too large"
             raise _error(name, f"{answer!r} is {side}.", hint)
@@ -92,20 +109,27 @@ def check_value(answer: Any, expected: Any, name: str = "answer", hint: str = ""
 def digest(value: Any) -> str:
     """Return a short fingerprint of `value` so a notebook can store an answer without showing it.
 
-    Tensors are fingerprinted by their list of values; floats are rounded to 4 decimals.
+    Tensors and NumPy values are fingerprinted by their list of values; floats are rounded to 4
+    decimals, and a whole number given as a float counts as the integer (the answer 2.0 is 2;
+    inside a tensor or a list 2.0 stays a float, so a float tensor is not an integer one).
 
     Example::
 
         helpers.digest(42)  # -> 'a8f5...'; paste it into check_hashed(answer, 'a8f5...')
     """
 
-    def norm(v: Any) -> Any:
-        if isinstance(v, torch.Tensor):
-            return norm(v.detach().cpu().tolist())
+    def norm(v: Any, scalar: bool = True) -> Any:
+        if isinstance(v, torch.Tensor):  # a tensor's values keep their type: 2.0 in a float tensor
+            return norm(v.detach().cpu().tolist(), scalar=v.dim() == 0)
+        if type(v).__module__ == "numpy" and hasattr(v, "tolist"):  # NumPy scalars and arrays
+            return norm(v.tolist(), scalar=getattr(v, "shape", None) == ())
         if isinstance(v, float):
-            return round(v, 4) + 0.0  # + 0.0 turns -0.0 into 0.0
+            v = round(v, 4) + 0.0  # + 0.0 turns -0.0 into 0.0
+            return int(v) if scalar and v.is_integer() else v  # the number 2.0 is the answer 2
         if isinstance(v, (list, tuple)):
-            return [norm(x) for x in v]
+            if len(v) == 1 and isinstance(v[0], torch.Tensor):
+                return norm(v[0])  # a 1-tuple such as torch.autograd.grad's result
+            return [norm(x, scalar=False) for x in v]
         return v
 
     return hashlib.sha256(repr(norm(value)).encode()).hexdigest()[:16]

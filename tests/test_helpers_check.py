@@ -1,5 +1,6 @@
 """The exercise self-checks: silent "correct" on a right answer, a helpful error on a wrong one."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -107,3 +108,31 @@ def test_check_close_counts_small_tensors_and_says_some_for_large_ones() -> None
         helpers.check_close(expected + 1, expected, name="big")
     with pytest.raises(ExerciseError, match=r"^small: 3 of 64 values differ"):
         helpers.check_close(torch.cat([torch.ones(3), torch.zeros(61)]), torch.zeros(64), name="small")
+
+
+def test_check_value_accepts_equivalent_forms_of_a_right_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    helpers.check_value(np.int64(6), 6)
+    helpers.check_value(torch.tensor(6.0), 6.0)
+    helpers.check_value(torch.Size([2, 3]), (2, 3))
+    assert capsys.readouterr().out.count("✔ correct") == 3
+    with pytest.raises(ExerciseError, match="expected a tuple, got list"):
+        helpers.check_value([2, 3], torch.Size([2, 3]))
+    with pytest.raises(ExerciseError, match=r"^x: the answer is nan"):
+        helpers.check_value(float("nan"), 1.0, name="x")
+    with pytest.raises(ExerciseError, match="expected a number, got Tensor"):
+        helpers.check_value(torch.tensor([1.0, 2.0]), 1.0)
+
+
+def test_check_hashed_accepts_equivalent_forms_of_a_right_answer() -> None:
+    stored = helpers.digest(2)
+    for answer in (2, 2.0, np.int64(2), np.float32(2.0), torch.tensor(2)):
+        helpers.check_hashed(answer, stored)
+    grad = (torch.tensor([1.0, 2.0]),)  # torch.autograd.grad returns a tuple
+    helpers.check_hashed(grad, helpers.digest(torch.tensor([1.0, 2.0])))
+    with pytest.raises(ExerciseError, match="is not the expected answer"):
+        helpers.check_hashed(2.5, stored)
+
+
+def test_digest_keeps_the_dtype_of_tensor_values() -> None:
+    assert helpers.digest(torch.tensor([1.0, 0.0])) != helpers.digest(torch.tensor([1, 0]))
+    assert helpers.digest(np.array([1.0, 0.0])) == helpers.digest(torch.tensor([1.0, 0.0]))
