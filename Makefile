@@ -7,8 +7,8 @@ PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed
 JB     := $(VENV)/bin/jupyter-book
 
-.PHONY: install browser-deps book test test-fast lint nbval nbval-perturbed nbval-laptop build browser outputs \
-        setup-cells student lock clean
+.PHONY: install browser-deps book test test-fast lint nbval nbval-perturbed nbval-laptop colab-check build \
+        browser outputs setup-cells student lock clean
 
 # Notebooks to check (a folder or files): `make nbval NB=book/06_training.ipynb` checks one chapter.
 NB     ?= book
@@ -63,10 +63,16 @@ nbval-laptop: install
 	cp tools/laptop_startup.py $(LAPTOP_IPYTHON)/profile_default/startup/00-laptop.py
 	IPYTHONDIR=$(LAPTOP_IPYTHON) $(NBVAL:--nbval=--nbval-lax) $(NB)
 
+# The other end of the supported range, as in Colab: Python 3.12, torch 2.9.1, TensorFlow and
+# its older protobuf preinstalled; runs the Colab set-up cell twice (it must change none of those
+# packages), then every notebook in lax mode (tools/colab_check.py, in _build/venv-colab).
+colab-check: install
+	$(PY) -m tools.colab_check $(filter-out book,$(NB))
+
 browser: install browser-deps
 	$(PY) -m pytest tests/browser -q
 
-test: install browser-deps lint test-fast nbval nbval-perturbed nbval-laptop book browser
+test: install browser-deps lint test-fast nbval nbval-perturbed nbval-laptop colab-check book browser
 
 outputs: install
 	$(PY) -m tools.execute

@@ -39,15 +39,21 @@ def repo_url() -> str:
 def setup_cell_source() -> str:
     """Return the Colab set-up cell that opens every notebook (written from the repository URL)."""
     return f'''# Colab set-up (hidden on the book's web pages). In Colab it installs the book's helpers
-# package and the chapters' extra libraries; torch and torchvision are Colab's own and stay.
+# package and the chapters' extra libraries, and changes none of Colab's own packages (torch,
+# TensorFlow, protobuf...): every installed version is passed to pip as a constraint, so pip
+# only adds what is missing, in versions that fit. Safe to run twice.
 # Anywhere else it does nothing: install locally with `pip install -r requirements.txt`.
 import subprocess
 import sys
 
 if "google.colab" in sys.modules:
     REPO = "{repo_url()}"
+    pip = [sys.executable, "-m", "pip"]
+    frozen = subprocess.run([*pip, "list", "--format=freeze"], capture_output=True, text=True).stdout
+    with open("/tmp/colab-installed.txt", "w") as f:
+        f.write("\\n".join(line for line in frozen.splitlines() if "==" in line))
     package = f"pytorch-in-practice[book] @ git+{{REPO}}"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)'''
+    subprocess.run([*pip, "install", "-q", "-c", "/tmp/colab-installed.txt", package], check=True)'''
 
 
 def read(path: Path) -> nbformat.NotebookNode:
