@@ -128,6 +128,19 @@ def test_schedule_runs_the_timing_chapters_alone_first() -> None:
     assert gpu_run.out_name(ROOT / "book" / "appendix" / "pitfalls.ipynb") == "appendix-pitfalls"
 
 
+def test_the_kit_sees_every_guarded_cell_of_the_book() -> None:
+    """Every cell that tests/guarded.yml counts is one the report lists as guarded (ran or skipped)."""
+    import yaml
+
+    allow = yaml.safe_load((ROOT / "tests" / "guarded.yml").read_text(encoding="utf-8"))
+    for path in gpu_run.book_notebooks():
+        rel = path.relative_to(ROOT).as_posix()
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        found = [gpu_run.guards(gpu_run.source(nb["cells"][i])) for i in gpu_run.code_cells(nb)]
+        counts = {f"needs_{g}": sum(g in f for f in found) for g in ("gpu", "network")}
+        assert counts == {k: allow[rel][k] for k in counts}, rel
+
+
 # ---------------------------------------------------------------- wheels
 
 

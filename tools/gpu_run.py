@@ -311,7 +311,7 @@ def run_all(paths: list[Path], out: Path, args: argparse.Namespace, env: dict) -
                 print(f"  start  {name}", flush=True)
             time.sleep(0.2)
             for path, (proc, result, log, t0) in list(running.items()):
-                overdue = time.time() > deadline_at + 60  # the worker stops itself at the deadline
+                overdue = time.time() > deadline_at + 30  # the worker stops itself at the deadline
                 if proc.poll() is None and not overdue:
                     continue
                 if proc.poll() is None:
@@ -480,7 +480,7 @@ def main(argv: list[str]) -> int:
     cpus = os.cpu_count() or 1
     parser.add_argument("--jobs", type=int, default=max(1, min(8, cpus // 2)), help="kernels at a time")
     parser.add_argument("--cell-timeout", type=int, default=300, help="seconds one cell may run")
-    parser.add_argument("--deadline", type=int, default=540, help="seconds the whole run may take")
+    parser.add_argument("--deadline", type=int, default=480, help="seconds the whole run may take")
     parser.add_argument("--alone", default=ALONE, help="notebooks run by themselves first (stems, commas)")
     parser.add_argument("--online", action="store_true", help="run needs_network cells (BOOK_ONLINE=1)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a cell failed or did not run")
