@@ -17,7 +17,16 @@ PATTERNS = {
     "Hugging Face token": re.compile(r"\bhf_[A-Za-z0-9]{30,}\b"),
     "OpenAI key": re.compile(r"\bsk-[A-Za-z0-9_-]{32,}\b"),
 }
-SKIP_DIRS = {".git", ".venv", ".venv-compat", ".gpu-wheels", "_build", "student", "__pycache__", ".ipynb_checkpoints"}
+SKIP_DIRS = {
+    ".git",
+    ".venv",
+    ".venv-compat",
+    ".gpu-wheels",
+    "_build",
+    "student",
+    "__pycache__",
+    ".ipynb_checkpoints",
+}
 
 
 def scan(root: Path) -> list[str]:
