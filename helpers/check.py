@@ -10,13 +10,30 @@ from __future__ import annotations
 
 import hashlib
 import math
+import textwrap
+from pathlib import Path
 from typing import Any
 
 import torch
 
+HERE = Path(__file__).resolve().parent
+WIDTH = 76  # message lines fit a notebook page next to "ExerciseError: " without a sideways scroll
+
 
 class ExerciseError(AssertionError):
     """Raised by a self-check when an exercise answer is wrong."""
+
+    def _render_traceback_(self) -> list[str]:
+        """In Jupyter, end the traceback at the learner's line: leave out the check's own frames."""
+        from IPython import get_ipython
+
+        tb = self.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            if Path(tb.tb_next.tb_frame.f_code.co_filename).resolve().parent == HERE:
+                tb.tb_next = None  # the rest is helpers/check.py: a path on the build machine
+                break
+            tb = tb.tb_next
+        return get_ipython().InteractiveTB.structured_traceback(type(self), self, self.__traceback__)
 
 
 def _correct(name: str) -> None:
@@ -24,10 +41,18 @@ def _correct(name: str) -> None:
 
 
 def _error(name: str, why: str, hint: str = "") -> ExerciseError:
-    message = f"{name}: {why}"
+    """The message: what is wrong, then the hint on lines of its own, wrapped to fit the page."""
+    lines = textwrap.wrap(f"{name}: {why}", WIDTH, break_on_hyphens=False)
     if hint:
-        message += f" Hint: {hint}"
-    return ExerciseError(message)
+        lines += textwrap.wrap(f"Hint: {hint}", WIDTH, subsequent_indent="  ", break_on_hyphens=False)
+    return ExerciseError("\n".join(lines))
+
+
+def _unanswered(name: str, answer: Any) -> None:
+    """Refuse the placeholder `...` before any hint is shown: a hint is for a real attempt."""
+    __tracebackhide__ = True
+    if answer is Ellipsis:
+        raise _error(name, "not answered yet: replace the ... with your answer.")
 
 
 def check_close(
@@ -39,7 +64,8 @@ def check_close(
     atol: float | None = None,
 ) -> None:
     """Check that `answer` is a tensor with the shape, dtype and (close) values of `expected`."""
-    __tracebackhide__ = True  # IPython and pytest leave this frame out of tracebacks
+    __tracebackhide__ = True  # pytest leaves this frame out of tracebacks
+    _unanswered(name, answer)
     if not isinstance(answer, torch.Tensor):
         raise _error(name, f"expected a torch.Tensor, got {type(answer).__name__}.", hint)
     if answer.shape != expected.shape:
@@ -87,6 +113,7 @@ def check_value(answer: Any, expected: Any, name: str = "answer", hint: str = ""
     `torch.Size` count as the Python value they hold (`np.int64(6)` is 6, a shape is a tuple).
     """
     __tracebackhide__ = True
+    _unanswered(name, answer)
     answer, expected = _plain(answer), _plain(expected)
     if isinstance(expected, bool) or not isinstance(expected, (int, float)):
         if type(answer) is not type(expected):
@@ -138,6 +165,7 @@ def digest(value: Any) -> str:
 def check_hashed(answer: Any, expected_digest: str, name: str = "answer", hint: str = "") -> None:
     """Check `answer` against a stored `digest(...)`, so the notebook never shows the answer."""
     __tracebackhide__ = True
+    _unanswered(name, answer)
     if digest(answer) != expected_digest:
         raise _error(name, f"{answer!r} is not the expected answer.", hint)
     _correct(name)
@@ -147,7 +175,7 @@ def check_that(condition: bool, name: str = "answer", hint: str = "the condition
     """Pass when `condition` is true; otherwise fail with `hint` as the explanation."""
     __tracebackhide__ = True
     if not condition:
-        raise ExerciseError(f"{name}: {hint}")
+        raise _error(name, hint)
     _correct(name)
 
 

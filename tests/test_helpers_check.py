@@ -1,5 +1,7 @@
 """The exercise self-checks: silent "correct" on a right answer, a helpful error on a wrong one."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -30,7 +32,7 @@ def test_check_close_explains_what_is_wrong(answer: object, message: str) -> Non
 
 
 def test_check_close_counts_integer_mismatches_and_adds_the_hint() -> None:
-    with pytest.raises(ExerciseError, match=r"^y: 2 of 3 values differ.* Hint: flip it\.$"):
+    with pytest.raises(ExerciseError, match=r"^y: 2 of 3 values differ.*\nHint: flip it\.$"):
         helpers.check_close(torch.tensor([3, 2, 1]), torch.tensor([1, 2, 3]), "y", hint="flip it.")
 
 
@@ -42,7 +44,7 @@ def test_check_close_respects_tolerances() -> None:
 
 def test_check_value_numbers() -> None:
     helpers.check_value(0.1 + 0.2, 0.3)  # float rounding is tolerated
-    with pytest.raises(ExerciseError, match="n: 3 is too small. Hint: count the biases"):
+    with pytest.raises(ExerciseError, match="n: 3 is too small.\nHint: count the biases"):
         helpers.check_value(3, 4, name="n", hint="count the biases")
     with pytest.raises(ExerciseError, match="n: 5 is too large"):
         helpers.check_value(5, 4, name="n")
@@ -72,7 +74,7 @@ def test_digest_is_stable_and_hides_the_answer() -> None:
 def test_check_hashed(capsys: pytest.CaptureFixture[str]) -> None:
     helpers.check_hashed(2, helpers.digest(2), name="gpu")
     assert "correct: gpu" in capsys.readouterr().out
-    with pytest.raises(ExerciseError, match=r"gpu: 3 is not the expected answer\. Hint: count"):
+    with pytest.raises(ExerciseError, match=r"gpu: 3 is not the expected answer\.\nHint: count"):
         helpers.check_hashed(3, helpers.digest(2), name="gpu", hint="count from 0")
 
 
@@ -136,3 +138,46 @@ def test_check_hashed_accepts_equivalent_forms_of_a_right_answer() -> None:
 def test_digest_keeps_the_dtype_of_tensor_values() -> None:
     assert helpers.digest(torch.tensor([1.0, 0.0])) != helpers.digest(torch.tensor([1, 0]))
     assert helpers.digest(np.array([1.0, 0.0])) == helpers.digest(torch.tensor([1.0, 0.0]))
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        lambda: helpers.check_value(..., 3, name="n", hint="the answer is 3"),
+        lambda: helpers.check_close(..., torch.zeros(2), name="n", hint="the answer is zeros"),
+        lambda: helpers.check_hashed(..., helpers.digest(3), name="n", hint="the answer is 3"),
+    ],
+)
+def test_a_placeholder_is_not_answered_yet_and_gets_no_hint(check) -> None:
+    with pytest.raises(ExerciseError) as err:
+        check()
+    assert str(err.value) == "n: not answered yet: replace the ... with your answer."
+
+
+def test_long_messages_wrap_and_the_hint_starts_its_own_line() -> None:
+    hint = "a long hint " * 20
+    with pytest.raises(ExerciseError) as err:
+        helpers.check_that(False, name="cond", hint=hint.strip())
+    lines = str(err.value).splitlines()
+    assert len(lines) > 2 and all(len(line) <= 76 for line in lines)
+    with pytest.raises(ExerciseError) as err:
+        helpers.check_value(1, 2, name="n", hint=hint.strip())
+    lines = str(err.value).splitlines()
+    assert lines[0] == "n: 1 is too small." and lines[1].startswith("Hint: a long hint")
+    assert all(len(line) <= 76 for line in lines) and all(x.startswith("  ") for x in lines[2:])
+
+
+def test_in_ipython_the_traceback_ends_at_the_learners_line() -> None:
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    shell = InteractiveShell.instance()
+    try:
+        with capture_output() as out:
+            shell.run_cell("import helpers\nanswer = 1\nhelpers.check_value(answer, 2, hint='more')")
+    finally:
+        InteractiveShell.clear_instance()
+    text = re.sub(r"\x1b\[[0-9;]*m", "", out.stdout + out.stderr)  # no terminal colours
+    assert "helpers.check_value(answer, 2" in text and "ExerciseError" in text
+    assert "Hint: more" in text
+    assert "check.py" not in text and str(helpers.check.HERE) not in text
