@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 JB     := $(VENV)/bin/jupyter-book
 
 .PHONY: install browser-deps book test test-fast lint nbval nbval-perturbed nbval-laptop colab-check build \
-        browser outputs setup-cells student lock clean
+        browser exercises outputs setup-cells student lock clean
 
 # Notebooks to check (a folder or files): `make nbval NB=book/06_training.ipynb` checks one chapter.
 NB     ?= book
@@ -46,7 +46,12 @@ lint: install
 	$(VENV)/bin/ruff format --check helpers tests tools
 
 test-fast: install
-	$(PY) -m pytest tests --ignore=tests/browser -q
+	$(PY) -m pytest tests --ignore=tests/browser --ignore=tests/exercises -q
+
+# Each exercise's self-check accepts another correct answer and rejects a plausible wrong one
+# (tests/exercises/<chapter>.yml; the chapters run with the probes added: tools/fairness.py).
+exercises: install
+	$(PY) -m pytest tests/exercises -q -n 2
 
 nbval: install
 	$(NBVAL) $(NB)
@@ -72,7 +77,7 @@ colab-check: install
 browser: install browser-deps
 	$(PY) -m pytest tests/browser -q
 
-test: install browser-deps lint test-fast nbval nbval-perturbed nbval-laptop colab-check book browser
+test: install browser-deps lint test-fast exercises nbval nbval-perturbed nbval-laptop colab-check book browser
 
 outputs: install
 	$(PY) -m tools.execute
