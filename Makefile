@@ -41,7 +41,7 @@ book: install
 
 build: book
 
-lint: install
+lint: install workflows-lint
 	$(VENV)/bin/ruff check helpers tests tools book
 	$(VENV)/bin/ruff format --check helpers tests tools
 
