@@ -110,9 +110,15 @@ def collect(folder: Path, chapters: set[str]) -> list[Item]:
     return items
 
 
+REASON_CHARS = 400  # a reason is one CSV cell: the whole message of a check, cut if it is a dump
+
+
 def _error_line(output: dict) -> str:
-    value = ANSI.sub("", str(output.get("evalue", ""))).strip().splitlines()
-    return f"{output.get('ename', 'Error')}: {value[0]}" if value else str(output.get("ename", "Error"))
+    """`Name: message` on one line: a check's message wraps over lines (its hint on the last)."""
+    value = " ".join(ANSI.sub("", str(output.get("evalue", ""))).split())
+    if len(value) > REASON_CHARS:
+        value = value[: REASON_CHARS - 1] + "…"
+    return f"{output.get('ename', 'Error')}: {value}" if value else str(output.get("ename", "Error"))
 
 
 def _errors(cell: dict) -> list[dict]:
