@@ -16,6 +16,7 @@ The simulated class for 03_autograd (4 exercises of 1 point: cube, accumulate, b
 | ivy | solutions, one check cell deleted, one moved above its answer | 2 |
 | joe | renamed file (nbgrader layout) | 0 |
 | kim_autograd.ipynb | flat name without a chapter | 0 |
+| mia | the solutions, the cube's gradient from torch.autograd.grad (a 1-tuple) | 4 |
 """
 
 from __future__ import annotations
@@ -118,6 +119,10 @@ def _simulated_class(release: nbformat.NotebookNode, folder: Path) -> None:
 
     nbformat.write(solved(), folder / "kim_autograd.ipynb")
 
+    mia = solved()  # another correct answer, the one chapter 03 teaches next to backward()
+    _answer(mia, "autograd-ex-cube", "answer = torch.autograd.grad((x**3).sum(), x)")
+    submit("mia", mia)
+
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
@@ -150,7 +155,7 @@ def test_exact_points(graded):
     _, _, _, rows = graded
     assert _points(rows) == {
         "ana": 4, "ben": 0, "cai": 2, "dan": 0, "fay": 0, "gus": 3, "hal": 0, "ivy": 2, "joe": 0,
-        "kim_autograd": 0,
+        "kim_autograd": 0, "mia": 4,
     }  # fmt: skip
     cai = {r["exercise"]: float(r["points"]) for r in rows if r["student"] == "cai"}
     assert cai == {"autograd-ex-cube": 1, "autograd-ex-accumulate": 1, "autograd-ex-bn-count": 0,
@@ -162,7 +167,7 @@ def test_exact_points(graded):
 def test_reasons_say_what_happened(graded):
     _, _, _, rows = graded
     assert "not answered yet" in _reason(rows, "ben", "autograd-ex-cube")
-    assert "x.grad does not hold it" in _reason(rows, "dan", "autograd-ex-cube")
+    assert "must come from autograd" in _reason(rows, "dan", "autograd-ex-cube")
     assert "uses 'expected'" in _reason(rows, "dan", "autograd-ex-accumulate")
     assert "searches for the hashed answer" in _reason(rows, "dan", "autograd-ex-bn-count")
     assert "original check fails" in _reason(rows, "dan", "autograd-ex-predict")

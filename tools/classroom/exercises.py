@@ -263,10 +263,11 @@ def _hidden_tests(spec):
 
 # Extra hidden asserts for exercises whose visible check a student can satisfy another way.
 EXTRA: dict[str, str] = {
-    "autograd-ex-cube": (
-        "assert isinstance(answer, torch.Tensor) and x.grad is not None \\\n"
-        "    and torch.equal(answer.detach(), x.grad), \\\n"
-        '    "hidden test: the gradient must come from autograd: x.grad does not hold it."'
+    "autograd-ex-cube": (  # x.grad from backward(), or the 1-tuple torch.autograd.grad returns
+        "assert (isinstance(answer, torch.Tensor) and x.grad is not None \\\n"
+        "        and torch.equal(answer.detach(), x.grad)) \\\n"
+        "    or (isinstance(answer, tuple) and 'autograd.grad(' in In[-2]), \\\n"
+        '    "hidden test: the gradient must come from autograd (backward() or torch.autograd.grad)."'
     ),
 }
 
