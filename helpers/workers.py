@@ -13,10 +13,15 @@ from __future__ import annotations
 
 import inspect
 import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset
+from torch.utils.data import Dataset, IterableDataset
+
+if TYPE_CHECKING:
+    from multiprocessing.sharedctypes import Synchronized
 
 
 def show_source(obj: object) -> object:
@@ -114,3 +119,29 @@ class PhotoCrops(Dataset):
 
         with Image.open(self.path) as img:
             return self.transform(img.convert("RGB"))  # (3, 96, 96)
+
+
+class NumberStream(IterableDataset):
+    """A stream of the numbers 0..n-1, read in order like the lines of a log file (no sharding)."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(self.n))
+
+
+class ShardedNumberStream(NumberStream):
+    """The same stream split between DataLoader workers: worker k of K yields k, k + K, k + 2K, ..."""
+
+    def __iter__(self) -> Iterator[int]:
+        info = torch.utils.data.get_worker_info()
+        if info is None:  # no workers: the main process reads the whole stream
+            return iter(range(self.n))
+        return iter(range(info.id, self.n, info.num_workers))
+
+
+def count_start(counter: Synchronized, worker_id: int) -> None:
+    """A worker_init_fn that adds 1 to a shared `multiprocessing.Value` (bind it with functools.partial)."""
+    with counter.get_lock():
+        counter.value += 1

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import multiprocessing
+
 import numpy as np
 import pytest
 import torch
@@ -72,3 +75,28 @@ def test_show_source_returns_the_code_of_a_class() -> None:
     assert code.data.startswith("class WhoLoadsMe(Dataset):")
     with pytest.raises(TypeError):
         workers.show_source(42)
+
+
+def test_number_stream_repeats_in_every_worker_and_the_sharded_one_does_not() -> None:
+    plain = [b.tolist() for b in DataLoader(workers.NumberStream(6), batch_size=3, num_workers=2)]
+    assert plain == [[0, 1, 2], [0, 1, 2], [3, 4, 5], [3, 4, 5]]  # each worker reads it all
+    sharded = [b.tolist() for b in DataLoader(workers.ShardedNumberStream(6), batch_size=3, num_workers=2)]
+    assert sharded == [[0, 2, 4], [1, 3, 5]]
+    assert list(workers.ShardedNumberStream(4)) == [0, 1, 2, 3]  # no workers: the whole stream
+
+
+def test_count_start_runs_once_per_worker_start() -> None:
+    for persistent, expected in ((False, [1, 2]), (True, [1, 1])):
+        starts = multiprocessing.Value("i", 0)
+        loader = DataLoader(
+            workers.WhoLoadsMe(),
+            batch_size=6,
+            num_workers=1,
+            persistent_workers=persistent,
+            worker_init_fn=functools.partial(workers.count_start, starts),
+        )
+        counts = []
+        for _ in range(2):
+            list(loader)
+            counts.append(starts.value)
+        assert counts == expected
