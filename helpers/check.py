@@ -17,7 +17,10 @@ from typing import Any
 import torch
 
 HERE = Path(__file__).resolve().parent
-WIDTH = 76  # message lines fit a notebook page next to "ExerciseError: " without a sideways scroll
+# A code output on the book's page shows about 68 characters before it scrolls sideways; the
+# message's first line also carries the "ExerciseError: " prefix.
+WIDTH = 66
+PREFIX = len("ExerciseError: ")
 
 
 class ExerciseError(AssertionError):
@@ -42,7 +45,8 @@ def _correct(name: str) -> None:
 
 def _error(name: str, why: str, hint: str = "") -> ExerciseError:
     """The message: what is wrong, then the hint on lines of its own, wrapped to fit the page."""
-    lines = textwrap.wrap(f"{name}: {why}", WIDTH, break_on_hyphens=False)
+    lines = textwrap.wrap(f"{name}: {why}", WIDTH, initial_indent=" " * PREFIX, break_on_hyphens=False)
+    lines[0] = lines[0][PREFIX:]
     if hint:
         lines += textwrap.wrap(f"Hint: {hint}", WIDTH, subsequent_indent="  ", break_on_hyphens=False)
     return ExerciseError("\n".join(lines))
@@ -52,7 +56,7 @@ def _unanswered(name: str, answer: Any) -> None:
     """Refuse the placeholder `...` before any hint is shown: a hint is for a real attempt."""
     __tracebackhide__ = True
     if answer is Ellipsis:
-        raise _error(name, "not answered yet: replace the ... with your answer.")
+        raise ExerciseError(f"{name}: not answered yet.\nReplace the ... with your answer and run the cell.")
 
 
 def check_close(
