@@ -6,8 +6,9 @@ check's error must match. `run(chapter)` executes the chapter with three cells a
 each exercise's solution:
 
 1. the alternative, then the starter's self-check statements: must print "✔ correct";
-2. the wrong answer, then the same checks: must raise `ExerciseError` matching `message`
-   (and so on for each entry of `wrong_more`);
+2. the wrong answer, then the same checks: must raise `ExerciseError` whose message, joined
+   into one line with single spaces (wrapping aside), matches the regex `message` (and so on for
+   each entry of `wrong_more`);
 3. the book's solution again, so the rest of the chapter runs on the state it expects.
 
 Usage: python -m tools.fairness book/03_autograd.ipynb   (prints one line per exercise)
@@ -137,6 +138,11 @@ def _stdout(cell: nbformat.NotebookNode) -> str:
     return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.output_type == "stream")
 
 
+def _one_line(message: str) -> str:
+    """The message as one line of single spaces: an entry's regex must not depend on the wrapping."""
+    return " ".join(ANSI.sub("", message).split())
+
+
 def judge(nb: nbformat.NotebookNode) -> list[str]:
     """Return one line per problem in an executed probe notebook (empty: every check is fair)."""
     problems = []
@@ -155,7 +161,7 @@ def judge(nb: nbformat.NotebookNode) -> list[str]:
                 problems.append(f"{where}: the wrong answer was accepted: {_stdout(cell).strip()!r}")
             elif errors[0].ename != "ExerciseError":
                 problems.append(f"{where}: raised {errors[0].ename}: {errors[0].evalue}, not ExerciseError")
-            elif not re.search(meta["message"], errors[0].evalue):
+            elif not re.search(meta["message"], _one_line(errors[0].evalue)):
                 problems.append(f"{where}: message {errors[0].evalue!r} does not match {meta['message']!r}")
         elif errors:
             problems.append(f"{where}: {errors[0].ename}: {ANSI.sub('', errors[0].evalue)}")
