@@ -6,67 +6,26 @@ screenshot of every page under _build/screenshots/.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import re
-import shutil
-import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from browserkit import SHOTS, html_dir
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tools.bookfiles import ROOT, config, notebooks, read
 
-HTML = ROOT / "_build" / "html"
-SHOTS = ROOT / "_build" / "screenshots"
-CHROME_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-quic",
-    "--disable-sync",
-    "--window-size=1280,1600",
-]
+HTML = html_dir()
 CHAPTERS = [p.relative_to(ROOT).with_suffix("").as_posix() for p in notebooks()]
 
 
 @pytest.fixture(scope="module")
-def site() -> Iterator[str]:
-    assert (HTML / "index.html").exists(), "build the book first: make book"
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:  # keep the test output readable
-            pass
-
-    handler = functools.partial(Quiet, directory=str(HTML))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrome]:
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    assert chromium and driver, "install Debian's chromium and chromium-driver (make browser-deps)"
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in CHROME_FLAGS + [f"--user-data-dir={tmp_path_factory.mktemp('chrome')}"]:
-        options.add_argument(flag)
-    chrome = webdriver.Chrome(service=Service(driver), options=options)
-    chrome.set_page_load_timeout(60)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    yield chrome
-    chrome.quit()
+def browser(launch_chrome: Callable[..., webdriver.Chrome]) -> webdriver.Chrome:
+    return launch_chrome()
 
 
 def open_page(browser: webdriver.Chrome, url: str) -> None:

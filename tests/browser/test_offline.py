@@ -7,36 +7,20 @@ not served by the build itself is a network dependency and fails the test. Needs
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
-import os
-import shutil
-import threading
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 from urllib.parse import urlparse
 
 import pytest
+from browserkit import SHOTS, html_dir
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tools.bookfiles import ROOT, toc_files
+from tools.bookfiles import toc_files
 
-HTML = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "html"))  # a build elsewhere: BOOK_HTML=...
-SHOTS = ROOT / "_build" / "screenshots"
+HTML = html_dir()
 OFFLINE_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-quic",
-    "--disable-sync",
-    "--window-size=1280,1600",
     # No network: no name resolves (only the loopback address is reachable) and any request
     # that still tries to leave goes to a proxy on a closed port of this machine.
     "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
@@ -55,34 +39,8 @@ def math_page() -> str:
 
 
 @pytest.fixture(scope="module")
-def site() -> Iterator[str]:
-    assert (HTML / "index.html").exists(), "build the book first: make book"
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:  # keep the test output readable
-            pass
-
-    handler = functools.partial(Quiet, directory=str(HTML))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def offline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrome]:
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    assert chromium and driver, "install Debian's chromium and chromium-driver (make browser-deps)"
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in OFFLINE_FLAGS + [f"--user-data-dir={tmp_path_factory.mktemp('chrome-offline')}"]:
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
-    chrome = webdriver.Chrome(service=Service(driver), options=options)
-    chrome.set_page_load_timeout(60)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    yield chrome
-    chrome.quit()
+def offline(launch_chrome: Callable[..., webdriver.Chrome]) -> webdriver.Chrome:
+    return launch_chrome(OFFLINE_FLAGS, network_log=True)
 
 
 def visit(browser: webdriver.Chrome, url: str) -> list[str]:
