@@ -1,5 +1,6 @@
 """Classroom autograding end to end: a chapter becomes an nbgrader assignment, a simulated class
-submits, nbgrader grades, and the grade sheet has the exact points and reasons expected.
+submits, the sandboxed grader grades, and the sheet has the exact points and reasons expected.
+(The attacks on the grader are in tests/test_grading_sandbox.py.)
 
 The simulated class for 03_autograd (4 exercises of 1 point: cube, accumulate, bn-count, predict):
 
@@ -12,8 +13,9 @@ The simulated class for 03_autograd (4 exercises of 1 point: cube, accumulate, b
 |     | the gradient typed in, the reference copied | |
 | fay | invalid JSON | 0 |
 | gus | solutions, but an infinite loop in one answer cell | 3 |
-| hal | a cell that breaks the imports | 0 |
-| ivy | solutions, one check cell deleted, one moved above its answer | 2 |
+| hal | solutions, and a cell that breaks the imports with sys.modules (hidden test: the | 2 |
+|     | hashed exercises forbid it; it is undone before the checks of the others) | |
+| ivy | solutions, one check cell deleted, one moved above its answer (the locked ones run) | 4 |
 | joe | renamed file (nbgrader layout) | 0 |
 | kim_autograd.ipynb | flat name without a chapter | 0 |
 | mia | the solutions, the cube's gradient from torch.autograd.grad (a 1-tuple) | 4 |
@@ -154,7 +156,7 @@ def _reason(rows: list[dict], student: str, exercise: str) -> str:
 def test_exact_points(graded):
     _, _, _, rows = graded
     assert _points(rows) == {
-        "ana": 4, "ben": 0, "cai": 2, "dan": 0, "fay": 0, "gus": 3, "hal": 0, "ivy": 2, "joe": 0,
+        "ana": 4, "ben": 0, "cai": 2, "dan": 0, "fay": 0, "gus": 3, "hal": 2, "ivy": 4, "joe": 0,
         "kim_autograd": 0, "mia": 4,
     }  # fmt: skip
     cai = {r["exercise"]: float(r["points"]) for r in rows if r["student"] == "cai"}
@@ -170,14 +172,11 @@ def test_reasons_say_what_happened(graded):
     assert "must come from autograd" in _reason(rows, "dan", "autograd-ex-cube")
     assert "uses 'expected'" in _reason(rows, "dan", "autograd-ex-accumulate")
     assert "searches for the hashed answer" in _reason(rows, "dan", "autograd-ex-bn-count")
-    assert "original check fails" in _reason(rows, "dan", "autograd-ex-predict")
+    assert "no graph recorded" in _reason(rows, "dan", "autograd-ex-predict")
     assert "gradient: not answered yet" in _reason(rows, "ben", "autograd-ex-cube")
     assert "not answered yet" in _reason(rows, "ben", "autograd-ex-bn-count")
     assert "not a valid notebook" in _reason(rows, "fay", "autograd-ex-cube")
     assert f"ran past the {CELL_TIMEOUT} s limit" in _reason(rows, "gus", "autograd-ex-bn-count")
-    assert "first error in the notebook" in _reason(rows, "hal", "autograd-ex-cube")
-    assert "deleted" in _reason(rows, "ivy", "autograd-ex-cube")
-    assert "reordered" in _reason(rows, "ivy", "autograd-ex-accumulate")
     assert "no file 03_autograd.ipynb" in _reason(rows, "joe", "autograd-ex-cube")
     assert "not <student>_<chapter>.ipynb" in _reason(rows, "kim_autograd", "")
 
@@ -229,10 +228,9 @@ def test_notebook_timeout_kills_the_run(graded, tmp_path):
     shutil.copytree(folder / "ana", one / "lea")
     rows = grade(one, course, cell_timeout=CELL_TIMEOUT, notebook_timeout=3)
     lea = [r for r in rows if r["student"] == "lea"]
-    assert len(lea) == 4 and all(
-        r["points"] == "0" and "grading stopped after 3 s" in r["reason"] for r in lea
-    )
-    assert _points(rows)["ana"] == 4  # everyone else's grades are still on the sheet
+    assert len(lea) == 4 and all(r["points"] == "0" and "ran past the 3 s limit" in r["reason"] for r in lea)
+    ana = [r for r in rows if r["student"] == "ana"]  # not in this folder: kept, marked missing
+    assert len(ana) == 4 and all("submission missing" in r["reason"] and "1 of 1" in r["reason"] for r in ana)
 
 
 @pytest.mark.parametrize("chapter", [p.stem for p in chapters()])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -11,6 +12,8 @@ import nbformat
 import pytest
 
 from tools.bookfiles import ROOT, notebooks, read
+from tools.classroom import exercises, verdict
+from tools.classroom.assignments import chapters, source_notebook
 from tools.student import strip_solutions
 
 
@@ -56,3 +59,21 @@ def test_an_unclosed_solution_is_an_error() -> None:
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("```{solution-start} x\n```")])
     with pytest.raises(ValueError, match="no matching"):
         strip_solutions(nb)
+
+
+@pytest.mark.parametrize("chapter", [p.stem for p in chapters()])
+def test_a_student_copy_is_graded_like_the_assignment(chapter: str) -> None:
+    """The grader finds every answer of a `make student` copy, as in the nbgrader release."""
+    book = read(ROOT / "book" / f"{chapter}.ipynb")
+    found = exercises.find(book)
+    release, _ = source_notebook(ROOT / "book" / f"{chapter}.ipynb")
+    copy = strip_solutions(read(ROOT / "book" / f"{chapter}.ipynb"))
+    for ex in found:  # the student types the book's solution between the set-up and the checks
+        cell = next(c for c in copy.cells if c.get("id") == ex.starter_id)
+        cell.source = "\n".join(part for part in (ex.setup, ex.solution, ex.test) if part.strip())
+    plan = verdict.build(release, verdict.spec(book), json.loads(nbformat.writes(copy)), 60)
+    assert not plan.notes
+    for ex in found:
+        assert plan.code[ex.label].strip() == ex.solution.strip(), ex.label
+    steps = [s for s in plan.plan["steps"] if s["kind"] == "exercise"]
+    assert [s["label"] for s in steps] == [ex.label for ex in found]

@@ -4,7 +4,9 @@ Usage: python -m tools.student [OUT_DIR]   (default: student/; `make student`)
 
 A solution is everything from a `{solution-start}` fence to the matching `{solution-end}` fence
 (across cells: prose and code in between go too), and every one-cell `{solution}` directive.
-Exercises, starter cells and their self-checks stay.
+Exercises, starter cells and their self-checks stay. A student copy is as gradeable as the
+nbgrader assignment (`make assignments`): the grader finds each exercise's answer by the
+starter cell's id or its self-check lines (tools/classroom/verdict.py).
 """
 
 from __future__ import annotations

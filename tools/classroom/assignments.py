@@ -16,6 +16,7 @@ restores it.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -29,7 +30,7 @@ from nbgrader import utils
 from nbgrader.preprocessors import ClearSolutions
 
 from tools.bookfiles import ROOT, notebooks, read
-from tools.classroom import exercises
+from tools.classroom import exercises, verdict
 from tools.student import strip_solutions
 
 COURSE = ROOT / "classroom"
@@ -216,6 +217,8 @@ def generate(
         nb, _ = source_notebook(path)
         target = course / "source" / path.stem / path.name
         write_keeping_old(target, nbformat.writes(nb).encode(), course)
+        spec = json.dumps(verdict.spec(read(path)), indent=1).encode()
+        write_keeping_old(course / "grader" / f"{path.stem}.json", spec, course)
         result = api.generate_assignment(path.stem, force=True, create=True)
         if not result["success"]:
             raise SystemExit(

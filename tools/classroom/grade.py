@@ -1,22 +1,26 @@
-"""Grade a folder of submissions with nbgrader: a CSV grade sheet and feedback for each student.
+"""Grade a folder of submissions, each in a sandbox: a CSV grade sheet and feedback per student.
 
 Usage: python -m tools.classroom.grade SUBMISSIONS [--course DIR] [--cell-timeout S]
-                                       [--notebook-timeout S] [--force]
+                                       [--notebook-timeout S] [--jobs N] [--force] [--unsandboxed]
        (`make grade SUBMISSIONS=<folder>`; run `make assignments` first)
 
 SUBMISSIONS may hold either layout, or both:
 - nbgrader's: <student>/<chapter>/<chapter>.ipynb (what `nbgrader collect` or a JupyterHub
-  exchange gives; the folder may also hold other files the notebook needs);
+  exchange gives);
 - flat: <student>_<chapter>.ipynb, e.g. ana_03_autograd.ipynb.
+A notebook may be the assignment handed out by `make assignments` or a `make student` copy.
 
-Every file is copied into <course>/collected/ as it came (the folder given is only read); valid
-notebooks go to <course>/submitted/<student>/<chapter>/ and nbgrader's `autograde` grades each
-(student, chapter) in its own process, with nbgrader's per-cell timeout and a per-notebook
-timeout around it. Results land in <course>/results/ (one JSON file per student and chapter,
-reused while the submission and the assignment are unchanged, so a re-run gives the same sheet),
-then <course>/grades.csv (student, chapter, exercise, points, max_points, reason) and one
-feedback file per student, <course>/reports/<student>.md. A file that is replaced with
-different content is first moved to <course>/archive/<time>/.
+Before any student's code runs, every file is copied, read-only, into <course>/collected/ (the
+folder given is only read; grading reads the copies). Each submission then runs in its own
+sandbox (tools/classroom/sandbox.py), several at a time (--jobs), which hands out each
+exercise's answers as data; this process compares them with the expected answers (the book's
+solutions, run once per assignment into <course>/grader/) and writes, itself and atomically,
+<course>/results/<student>/<chapter>.json, <course>/grades.csv (student, chapter, exercise,
+points, max_points, reason), <course>/reports/<student>.md and <course>/logs/. A submission
+whose file and assignment are unchanged keeps its result (--force grades everything again); a
+student graded before whose file is gone keeps their rows, with the reason "submission
+missing". A file that is replaced with different content is first moved to
+<course>/archive/<time>/.
 """
 
 from __future__ import annotations
@@ -28,30 +32,27 @@ import io
 import json
 import os
 import re
-import signal
-import subprocess
+import shutil
+import stat
 import sys
+import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
 
-from tools.bookfiles import ROOT
-from tools.classroom.assignments import (
-    CELL_TIMEOUT_S,
-    COURSE,
-    nbgrader_config,
-    use_venv_tools,
-    write_keeping_old,
-)
+from tools.classroom import sandbox, verdict
+from tools.classroom.assignments import CELL_TIMEOUT_S, COURSE, write_keeping_old
 
 NOTEBOOK_TIMEOUT_S = 600  # a whole chapter runs in under 2 minutes; this leaves room for slow answers
 FLAT = re.compile(r"^(?P<student>.+)_(?P<chapter>\d\d_[A-Za-z0-9]+)\.ipynb$")
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
-TIMEOUT_ERRORS = {"CellTimeoutError", "KeyboardInterrupt", "TimeoutError"}
 FIELDS = ["student", "chapter", "exercise", "points", "max_points", "reason"]
+GRADER_FILES = ("runner.py", "sandbox.py", "verdict.py", "grade.py")
+MISSING = "submission missing"
 
 
 @dataclass
@@ -110,84 +111,6 @@ def collect(folder: Path, chapters: set[str]) -> list[Item]:
     return items
 
 
-REASON_CHARS = 400  # a reason is one CSV cell: the whole message of a check, cut if it is a dump
-
-
-def _error_line(output: dict) -> str:
-    """`Name: message` on one line: a check's message wraps over lines (its hint on the last)."""
-    value = " ".join(ANSI.sub("", str(output.get("evalue", ""))).split())
-    if len(value) > REASON_CHARS:
-        value = value[: REASON_CHARS - 1] + "…"
-    return f"{output.get('ename', 'Error')}: {value}" if value else str(output.get("ename", "Error"))
-
-
-def _errors(cell: dict) -> list[dict]:
-    return [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-
-
-def _grade_id(cell: dict) -> str | None:
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-
-
-def reasons(
-    release: nbformat.NotebookNode, submitted: dict, graded: dict | None, cell_timeout: int
-) -> dict[str, str]:
-    """Why each exercise failed, from the submitted notebook's structure and the graded one's errors."""
-    order = [_grade_id(c) for c in release.cells]
-    labels = [_grade_id(c) for c in release.cells if c.metadata.get("nbgrader", {}).get("grade")]
-    mine = [_grade_id(c) for c in submitted.get("cells", [])]
-    position = {gid: i for i, gid in enumerate(mine) if gid}
-    out = {}
-    graded_cells = graded["cells"] if graded else []
-    index = {_grade_id(c): i for i, c in enumerate(graded_cells) if _grade_id(c)}
-    expected_errors = {
-        _grade_id(c) for c in release.cells if "raises-exception" in c.metadata.get("tags", [])
-    }
-    own_ids = {gid for gid in order if gid and (gid in labels or gid.endswith(("-answer", "-setup")))}
-    first_other = None
-    for i, cell in enumerate(graded_cells):
-        if _errors(cell) and _grade_id(cell) not in expected_errors | own_ids:
-            first_other = (i, _error_line(_errors(cell)[0]))
-            break
-    previous_test = -1
-    for label in labels:
-        ids = [gid for gid in (f"{label}-setup", f"{label}-answer", label) if gid in order]
-        missing = [gid for gid in ids if gid not in position]
-        notes = []
-        if missing:
-            notes.append(f"cell(s) deleted from the notebook: {', '.join(missing)}")
-        elif [position[g] for g in ids] != sorted(position[g] for g in ids):
-            notes.append("the cells of this exercise were reordered")
-        if label in index:
-            here = index[label]
-            span = graded_cells[previous_test + 1 : here + 1]
-            if any(o.get("ename") in TIMEOUT_ERRORS for c in span for o in _errors(c)):
-                notes.append(f"a cell ran past the {cell_timeout} s limit and was stopped")
-            test_errors = _errors(graded_cells[here])
-            if test_errors:
-                notes.append(_error_line(test_errors[0]))
-            answer = index.get(f"{label}-answer")
-            for c in graded_cells[previous_test + 1 : here]:
-                if _grade_id(c) in (None, f"{label}-answer") and _errors(c) and answer is not None:
-                    err = _errors(c)[0]
-                    if err.get("ename") not in TIMEOUT_ERRORS:
-                        notes.append(f"your cell raised {_error_line(err)}")
-                    break
-            if first_other and first_other[0] < here and test_errors:
-                if test_errors[0].get("ename") in (
-                    "NameError",
-                    "ImportError",
-                    "ModuleNotFoundError",
-                    "AttributeError",
-                ):
-                    notes.append(f"first error in the notebook: cell {first_other[0] + 1}: {first_other[1]}")
-            previous_test = here
-        elif graded is not None and not missing:
-            notes.append("the check cell was not graded")
-        out[label] = "; ".join(notes) or "no points from the autograder"
-    return out
-
-
 def _points(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
@@ -208,105 +131,158 @@ def _rows(student: str, chapter: str, course: Path, problem: str) -> list[dict]:
     ]
 
 
-def _worker(course: Path, student: str, chapter: str, cell_timeout: int) -> int:
-    """Run nbgrader's autograde for one student and chapter (in its own process)."""
-    from nbgrader.apps import NbGraderAPI
-    from nbgrader.coursedir import CourseDirectory
+def write_atomic(path: Path, data: bytes, course: Path) -> None:
+    """Write `path` in one step (a temporary file renamed over it); an older, different one is archived."""
+    if path.exists():
+        if path.read_bytes() == data:
+            return
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+        keep = course / "archive" / stamp / path.relative_to(course)
+        keep.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, keep)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
 
-    use_venv_tools()
-    cfg = nbgrader_config(course, cell_timeout)
-    api = NbGraderAPI(CourseDirectory(config=cfg), config=cfg)
-    result = api.autograde(chapter, student, force=True, create=True)
-    print(result.get("log", ""))
-    if not result["success"]:
-        print(result.get("error", ""), file=sys.stderr)
-    return 0 if result["success"] else 1
+
+def _grader_version() -> bytes:
+    here = Path(__file__).parent
+    return b"".join((here / name).read_bytes() for name in GRADER_FILES)
 
 
-def _descendants(pid: int) -> list[int]:
-    """Every process below `pid` (Linux /proc; elsewhere none: the process group kill must do)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+def _spec(course: Path, chapter: str) -> dict:
+    path = course / "grader" / f"{chapter}.json"
+    if not path.exists():
+        raise SystemExit(f"{path} does not exist: run `make assignments` again (this grader needs it).")
+    return json.loads(path.read_text())
+
+
+class Grader:
+    """Grades one class: the course folder, the limits and the expected answers per chapter."""
+
+    def __init__(self, course: Path, cell_timeout: int, notebook_timeout: int, sandboxed: bool, jobs: int):
+        self.course, self.cell_timeout, self.notebook_timeout = course, cell_timeout, notebook_timeout
+        self.sandboxed, self.jobs = sandboxed, jobs
+        self.expected: dict[str, tuple[str, dict]] = {}
+
+    def run_plan(self, plan: dict, log_name: str) -> sandbox.Result:
+        work = Path(tempfile.mkdtemp(prefix="grade-"))
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
+            (work / "input").mkdir()
+            limits = sandbox.Limits(wall_s=self.notebook_timeout)
+            inner = {"procs": limits.procs // 2, "memory_mb": limits.memory_mb // 2}  # one exercise
+            (work / "input" / "plan.json").write_text(json.dumps({**plan, "limits": inner}))
+            scratch = work / "scratch"
+            scratch.mkdir()
+            result = sandbox.run(work / "input", scratch, limits, sandboxed=self.sandboxed)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        text = result.output
+        if result.dropped:
+            text += f"\n[... {result.dropped} more bytes of output left out]\n".encode()
+        if result.stopped:
+            text += f"\n[the grader stopped the sandbox: {result.stopped}]\n".encode()
+        write_atomic(self.course / "logs" / log_name, text, self.course)
+        return result
 
-
-def grade_one(course: Path, item: Item, cell_timeout: int, notebook_timeout: int) -> list[dict]:
-    """Autograde one valid submission and return its rows."""
-    log = course / "logs" / f"{item.student}-{item.chapter}.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "tools.classroom.grade", "--one", str(course), item.student, item.chapter]
-    cmd += ["--cell-timeout", str(cell_timeout)]
-    with open(log, "w") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            code = proc.wait(timeout=notebook_timeout)
-        except subprocess.TimeoutExpired:
-            kernels = _descendants(proc.pid)  # jupyter_client starts each kernel in its own session
-            os.killpg(proc.pid, signal.SIGKILL)
-            for pid in kernels:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            proc.wait()
-            why = (
-                f"grading stopped after {notebook_timeout} s: the notebook runs too long (per-notebook limit)"
+    def expected_for(self, chapter: str) -> tuple[str, dict]:
+        """(key, records) of the book's solutions for the chapter, run once and kept in grader/."""
+        if chapter in self.expected:
+            return self.expected[chapter]
+        source_path = self.course / "source" / chapter / f"{chapter}.ipynb"
+        spec = _spec(self.course, chapter)
+        h = hashlib.sha256(source_path.read_bytes())
+        h.update(json.dumps(spec, sort_keys=True).encode() + _grader_version())
+        key = h.hexdigest()
+        store = self.course / "grader" / f"{chapter}.expected"
+        if store.exists() and (store / "key").read_text() == key:
+            frames = sandbox._frames((store / "frames.bin").read_bytes())
+        else:
+            source = nbformat.read(source_path, as_version=4)
+            plan = verdict.build(source, spec, None, max(self.cell_timeout, 60))
+            start = time.perf_counter()
+            result = self.run_plan(plan.plan, f"_solutions-{chapter}.log")
+            got, status, _ = verdict.records(result.frames)
+            problems = verdict.expected_ok(spec, got, status, plan.code)
+            if problems:
+                raise SystemExit(
+                    f"the book's solutions do not pass in the grader for {chapter} "
+                    f"(log: {self.course / 'logs' / f'_solutions-{chapter}.log'}):\n  "
+                    + "\n  ".join(problems)
+                )
+            blob = b"".join(
+                sandbox.struct.pack("<II", len(h_ := json.dumps(head).encode()), len(p)) + h_ + p
+                for head, p in result.frames
             )
-            return _rows(item.student, item.chapter, course, why)
-    if code != 0:
-        lines = [ln for ln in log.read_text(errors="replace").splitlines() if ln.strip()]
-        last = next(
-            (ln for ln in reversed(lines) if re.match(r"^\w*(Error|Exception)\b", ln)),
-            lines[-1] if lines else "",
-        )
-        return _rows(
-            item.student, item.chapter, course, f"nbgrader could not grade it ({last.strip()[:200]})"
-        )
-    from nbgrader.api import Gradebook
-
-    release = nbformat.read(course / "release" / item.chapter / f"{item.chapter}.ipynb", as_version=4)
-    submitted = json.loads(
-        (course / "submitted" / item.student / item.chapter / f"{item.chapter}.ipynb").read_text()
-    )
-    graded_path = course / "autograded" / item.student / item.chapter / f"{item.chapter}.ipynb"
-    graded = json.loads(graded_path.read_text()) if graded_path.exists() else None
-    why = reasons(release, submitted, graded, cell_timeout)
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        notebook = gb.find_submission_notebook(item.chapter, item.chapter, item.student)
-        scores = {g.name: (g.score, g.max_score) for g in notebook.grades}
-    rows = []
-    for label, pts in exercises_of(course, item.chapter):
-        score, max_score = scores.get(label, (0.0, pts))
-        reason = "" if score > 0 else why.get(label, "not graded")
-        rows.append(
-            dict(
-                student=item.student,
-                chapter=item.chapter,
-                exercise=label,
-                points=_points(score),
-                max_points=_points(max_score),
-                reason=reason,
+            write_atomic(store / "frames.bin", blob, self.course)
+            write_atomic(store / "key", key.encode(), self.course)
+            print(
+                f"{time.perf_counter() - start:6.1f} s  expected answers of {chapter} (the book's solutions)"
             )
-        )
-    return rows
+            frames = result.frames
+        got, _, _ = verdict.records(frames)
+        self.expected[chapter] = (key, got)
+        return self.expected[chapter]
+
+    def grade_one(self, item: Item, data: bytes) -> list[dict]:
+        """Run one valid submission in its sandbox and judge its answers here."""
+        course, chapter = self.course, item.chapter
+        release = nbformat.read(course / "release" / chapter / f"{chapter}.ipynb", as_version=4)
+        spec = _spec(course, chapter)
+        _, expected = self.expected[chapter]
+        plan = verdict.build(release, spec, json.loads(data), self.cell_timeout)
+        result = self.run_plan(plan.plan, f"{item.student}-{chapter}.log")
+        got, status, done = verdict.records(result.frames)
+        any_hashed = any(e["hashed"] for e in spec["exercises"])
+        all_code = "\n".join(plan.code.values())
+        points = dict(exercises_of(course, chapter))
+        rows = []
+        for e in spec["exercises"]:
+            label = e["label"]
+            st = status.get(label, "did not run")
+            if label not in status and result.stopped:
+                st = f"the grader stopped the notebook: {result.stopped}"
+            elif label not in status and not done:
+                st = "the notebook's run ended before this exercise"
+            why = verdict.judge(
+                e, expected[label], got.get(label), st, plan.code.get(label, ""), all_code,
+                any_hashed, plan.notes.get(label, ""), self.cell_timeout,
+            )  # fmt: skip
+            rows.append(
+                dict(
+                    student=item.student,
+                    chapter=chapter,
+                    exercise=label,
+                    points="0" if why else _points(points[label]),
+                    max_points=_points(points[label]),
+                    reason=why,
+                )
+            )
+        return rows
 
 
-def _key(course: Path, item: Item, data: bytes, cell_timeout: int, notebook_timeout: int) -> str:
-    source = course / "source" / item.chapter / f"{item.chapter}.ipynb"
+def _key(course: Path, item: Item, data: bytes, grader: Grader) -> str:
     h = hashlib.sha256(data)
-    h.update(source.read_bytes() if source.exists() else b"")
-    h.update(f"{cell_timeout}/{notebook_timeout}/{item.problem}".encode())
+    if item.chapter != "?":
+        h.update((course / "release" / item.chapter / f"{item.chapter}.ipynb").read_bytes())
+        h.update(grader.expected_for(item.chapter)[0].encode())
+    h.update(f"{grader.cell_timeout}/{grader.notebook_timeout}/{item.problem}/{grader.sandboxed}".encode())
+    h.update(_grader_version())
     return h.hexdigest()
+
+
+def keep_copies(submissions: Path, course: Path) -> None:
+    """Copy every file handed in to <course>/collected/, read-only, before anything runs."""
+    for path in sorted(submissions.rglob("*")):
+        if path.is_file() and ".ipynb_checkpoints" not in path.parts:
+            target = course / "collected" / path.relative_to(submissions)
+            data = path.read_bytes()
+            if target.exists() and target.read_bytes() == data:
+                continue
+            write_keeping_old(target, data, course)
+            target.chmod(stat.S_IRUSR | stat.S_IRGRP)
 
 
 def grade(
@@ -315,53 +291,80 @@ def grade(
     cell_timeout: int = CELL_TIMEOUT_S,
     notebook_timeout: int = NOTEBOOK_TIMEOUT_S,
     force: bool = False,
+    sandboxed: bool = True,
+    jobs: int | None = None,
 ) -> list[dict]:
     """Grade every submission in `submissions`; write the sheet and the feedback; return all rows."""
-    use_venv_tools()
     course, submissions = course.resolve(), submissions.resolve()
     if not (course / "release").is_dir():
         raise SystemExit(f"{course / 'release'} does not exist: run `make assignments` first.")
+    if sandboxed and (problem := sandbox.bwrap_problem()):
+        raise SystemExit(problem)
+    jobs = jobs or max(1, min(8, os.cpu_count() or 1))
+    grader = Grader(course, cell_timeout, notebook_timeout, sandboxed, jobs)
     chapters = {d.name for d in (course / "release").iterdir() if d.is_dir()}
-    for path in sorted(submissions.rglob("*")):  # keep everything that came in, as it came
-        if path.is_file() and ".ipynb_checkpoints" not in path.parts:
-            write_keeping_old(course / "collected" / path.relative_to(submissions), path.read_bytes(), course)
-    for item in collect(submissions, chapters):
-        data = item.path.read_bytes() if item.path else b""
-        if item.path and not item.problem:
-            try:
-                nbformat.validate(nbformat.reads(data.decode("utf-8"), as_version=4))
-            except Exception as err:  # invalid JSON, not a notebook, bad encoding
-                first = (str(err).strip().splitlines() or [type(err).__name__])[0]
-                item.problem = f"not a valid notebook file ({type(err).__name__}: {first[:160]})"
-        result = course / "results" / f"{item.student}" / f"{item.chapter}.json"
-        key = _key(course, item, data, cell_timeout, notebook_timeout)
+    keep_copies(submissions, course)
+    items = collect(submissions, chapters)
+    todo = []
+    for item in items:
+        data = b""
+        if item.path:  # read the grader's own copy, never the folder handed in again
+            data = (course / "collected" / item.path.relative_to(submissions)).read_bytes()
+            if not item.problem:
+                try:
+                    nbformat.validate(nbformat.reads(data.decode("utf-8"), as_version=4))
+                except Exception as err:  # invalid JSON, not a notebook, bad encoding
+                    first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+                    item.problem = f"not a valid notebook file ({type(err).__name__}: {first[:160]})"
+        result = course / "results" / item.student / f"{item.chapter}.json"
+        key = _key(course, item, data, grader)
         if not force and result.exists() and json.loads(result.read_text()).get("key") == key:
             print(f"unchanged  {item.student} {item.chapter}")
             continue
+        todo.append((item, data, result, key))
+
+    def one(job: tuple[Item, bytes, Path, str]) -> None:
+        item, data, result, key = job
         start = time.perf_counter()
         if item.problem:
             rows = _rows(item.student, item.chapter, course, item.problem)
         else:
-            folder = course / "submitted" / item.student / item.chapter
-            for extra in item.path.parent.iterdir() if item.path.parent != submissions else []:
-                if extra.is_file() and extra != item.path:
-                    write_keeping_old(folder / extra.name, extra.read_bytes(), course)
-            write_keeping_old(folder / f"{item.chapter}.ipynb", data, course)
-            rows = grade_one(course, item, cell_timeout, notebook_timeout)
+            rows = grader.grade_one(item, data)
         seconds = time.perf_counter() - start
         total = sum(float(r["points"]) for r in rows)
-        print(f"{seconds:6.1f} s  {item.student} {item.chapter}: {_points(total)} points")
-        write_keeping_old(result, json.dumps({"key": key, "rows": rows}, indent=1).encode(), course)
-    rows = write_sheet(course)
+        print(f"{seconds:6.1f} s  {item.student} {item.chapter}: {_points(total)} points", flush=True)
+        record = {
+            "key": key,
+            "graded": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "rows": rows,
+        }
+        write_atomic(result, json.dumps(record, indent=1).encode(), course)
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        list(pool.map(one, todo))
+    present = {(item.student, item.chapter) for item in items}
+    rows = write_sheet(course, present)
     write_feedback(course, rows)
     return rows
 
 
-def write_sheet(course: Path) -> list[dict]:
-    """Write <course>/grades.csv from every result so far and return its rows."""
+def write_sheet(course: Path, present: set[tuple[str, str]] | None = None) -> list[dict]:
+    """Write <course>/grades.csv from the grader's results and return its rows.
+
+    A (student, chapter) graded before but not handed in this time keeps its rows, at 0 points,
+    with the reason "submission missing" and the points it had.
+    """
     rows = []
     for result in sorted((course / "results").glob("*/*.json")):
-        rows += json.loads(result.read_text())["rows"]
+        record = json.loads(result.read_text())
+        student, chapter = result.parent.name, result.stem
+        if present is not None and (student, chapter) not in present:
+            for r in record["rows"]:
+                was = f"{r['points']} of {r['max_points']}"
+                kept = f"{MISSING} (graded {record.get('graded', 'before')}: {was}; copy in collected/)"
+                rows.append({**r, "points": "0", "reason": kept})
+            continue
+        rows += record["rows"]
     order = {}
     for chapter in {r["chapter"] for r in rows if r["chapter"] != "?"}:
         order.update({(chapter, label): i for i, (label, _) in enumerate(exercises_of(course, chapter))})
@@ -370,7 +373,7 @@ def write_sheet(course: Path) -> list[dict]:
     writer = csv.DictWriter(text, fieldnames=FIELDS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    write_keeping_old(course / "grades.csv", text.getvalue().encode(), course)
+    write_atomic(course / "grades.csv", text.getvalue().encode(), course)
     return rows
 
 
@@ -391,17 +394,10 @@ def write_feedback(course: Path, rows: list[dict]) -> None:
                     name = f"`{r['exercise']}`" if r["exercise"] else "submission"
                     lines.append(f"- ✘ {name}: 0 of {r['max_points']}. {r['reason']}")
             lines.append("")
-        write_keeping_old(course / "reports" / f"{student}.md", "\n".join(lines).encode(), course)
+        write_atomic(course / "reports" / f"{student}.md", "\n".join(lines).encode(), course)
 
 
 def main(argv: list[str]) -> None:
-    if argv[:1] == ["--one"]:
-        parser = argparse.ArgumentParser()
-        parser.add_argument("--one", nargs=3, metavar=("COURSE", "STUDENT", "CHAPTER"))
-        parser.add_argument("--cell-timeout", type=int, default=CELL_TIMEOUT_S)
-        args = parser.parse_args(argv)
-        course, student, chapter = args.one
-        raise SystemExit(_worker(Path(course), student, chapter, args.cell_timeout))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("submissions", type=Path)
     parser.add_argument("--course", type=Path, default=COURSE)
@@ -409,10 +405,21 @@ def main(argv: list[str]) -> None:
     parser.add_argument(
         "--notebook-timeout", type=int, default=NOTEBOOK_TIMEOUT_S, help="seconds per notebook"
     )
+    parser.add_argument("--jobs", type=int, default=0, help="submissions graded at a time (default: cores)")
     parser.add_argument("--force", action="store_true", help="grade again even if nothing changed")
+    parser.add_argument(
+        "--unsandboxed",
+        action="store_true",
+        help="run the students' code without the sandbox, as your user, with your files and network",
+    )
     args = parser.parse_args(argv)
+    if args.unsandboxed:
+        print("UNSANDBOXED: the students' code runs as your user, with your files and network.")
     start = time.perf_counter()
-    rows = grade(args.submissions, args.course, args.cell_timeout, args.notebook_timeout, args.force)
+    rows = grade(
+        args.submissions, args.course, args.cell_timeout, args.notebook_timeout, args.force,
+        sandboxed=not args.unsandboxed, jobs=args.jobs or None,
+    )  # fmt: skip
     totals: dict[tuple[str, str], list[float]] = {}
     for r in rows:
         t = totals.setdefault((r["student"], r["chapter"]), [0.0, 0.0])
