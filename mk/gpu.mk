@@ -21,3 +21,10 @@ gpu-wheels: install
 gpu-run:
 	$(GPU_PY) -m tools.gpu_run $(if $(wildcard $(GPU_WHEELS)/*.whl),--wheels $(GPU_WHEELS) --site $(GPU_SITE)) \
 	  --out $(GPU_OUT) $(GPU_ARGS)
+
+# What the guarded cells printed in a kit run (RUN=<its --out folder>), into book/_gpu_outputs.json:
+# the pages show it under each cell (tools/gpu_outputs.py). `make gpu-run` on a GPU does this itself.
+.PHONY: gpu-outputs
+gpu-outputs: install
+	@test -n "$(RUN)" || { echo "usage: make gpu-outputs RUN=<folder written by make gpu-run>"; exit 2; }
+	$(PY) -m tools.gpu_outputs import "$(RUN)"

@@ -213,6 +213,10 @@ def test_the_kit_runs_end_to_end(tmp_path: Path) -> None:
     assert [(r["index"], r["status"]) for r in second["cells"]] == [(1, "timeout"), (2, "not-run")]
     assert (first["end"], second["end"]) == ("done", "cell timeout")
     text = (out / "report.md").read_text(encoding="utf-8")
+    assert (
+        text.splitlines()[0]
+        == "# NOT CLEAN: 1 error, 1 timeout, 1 not run in 8 code cells (tools/gpu_run.py)"
+    )
     # code cells | ok | GPU ran | skipped | expected errors | errors | timeouts | not run
     assert "| main | 6 | " + ("3 | 1 | 1 | 1 | 1 | 0 | 0 |" if GPU else "2 | 0 | 2 | 1 | 1 | 0 | 0 |") in text
     assert "| slow | 2 | 0 | 0 | 0 | 0 | 0 | 1 | 1 |" in text
@@ -228,3 +232,9 @@ def test_the_kit_runs_end_to_end(tmp_path: Path) -> None:
     executed = nbformat.read(out / "notebooks" / "main.ipynb", as_version=4)
     assert executed.cells[6].outputs[0]["text"] == "after the error\n"
     assert (out / "notebooks.tar.gz").stat().st_size > 0
+
+
+def test_the_first_line_says_clean_only_without_errors_timeouts_or_unrun_cells() -> None:
+    ok = {"cells": [{"status": "ok"}, {"status": "skipped"}, {"status": "expected-error"}]}
+    assert gpu_run.verdict([ok]) == "# CLEAN: 0 errors in 3 code cells (tools/gpu_run.py)"
+    assert gpu_run.verdict([ok, {"cells": [{"status": "error"}]}]).startswith("# NOT CLEAN: 1 error in 4")

@@ -18,8 +18,12 @@ is recorded and the notebook goes on. Each code cell is recorded as:
 Cells that call helpers.needs_gpu and ran for real are listed with everything they printed:
 those are the GPU figures of the chapters (speed-ups, peak memory, TFLOP/s, compile modes).
 
-Written to --out (default _build/gpu-run/): report.md, report.json, the executed notebooks in
-notebooks/ (and together in notebooks.tar.gz) and each notebook's runner log in logs/.
+Written to --out (default _build/gpu-run/): report.md (its first line says CLEAN or NOT CLEAN),
+report.json, the executed notebooks in notebooks/ (and together in notebooks.tar.gz) and each
+notebook's runner log in logs/. On a GPU, what each guarded cell printed (when its source is the
+checkout's and it did not raise) is recorded in book/_gpu_outputs.json, shown on the pages
+(tools/gpu_outputs.py); the report lists the cells it refreshed, and a copy of the file is put in
+--out as gpu-outputs.json (`--no-record`: leave the checkout alone).
 
 The notebooks whose timings are the lesson (--alone) run one at a time first; the others then
 run --jobs at a time. With --wheels DIR, wheels from `make gpu-wheels` that the interpreter
@@ -388,11 +392,23 @@ def fence(text: str) -> list[str]:
     return ["```text", *text.rstrip("\n").splitlines(), "```"]
 
 
-def report(results: list[dict], facts: dict, settings: str, wall: float) -> str:
+def verdict(results: list[dict]) -> str:
+    """The report's first line: CLEAN when no cell failed, timed out or was left unrun."""
+    counts = {k: sum(1 for res in results for r in res["cells"] if r["status"] == k) for k in STATUSES}
+    bad = {k: counts[k] for k in ("error", "timeout", "not-run") if counts[k]}
+    if not bad:
+        return f"# CLEAN: 0 errors in {sum(counts.values())} code cells (tools/gpu_run.py)"
+    listed = ", ".join(f"{n} {k.replace('-', ' ')}" for k, n in bad.items())
+    return f"# NOT CLEAN: {listed} in {sum(counts.values())} code cells (tools/gpu_run.py)"
+
+
+def report(
+    results: list[dict], facts: dict, settings: str, wall: float, recorded: tuple[list, list] | None = None
+) -> str:
     """Return the markdown report."""
     gpus = ", ".join(facts["gpus"]) or "none (torch.cuda.is_available() is False)"
     lines = [
-        "# The book on this machine (tools/gpu_run.py)",
+        verdict(results),
         "",
         "| | |",
         "|---|---|",
@@ -432,6 +448,15 @@ def report(results: list[dict], facts: dict, settings: str, wall: float) -> str:
         lines.append(f"- {res['notebook']} cell {r['index']}: {'; '.join(r['skipped'])}")
     if not skipped:
         lines.append("None.")
+    if recorded is not None:
+        refreshed, left = recorded
+        lines += ["", "## Recorded GPU outputs (book/_gpu_outputs.json)", ""]
+        lines.append(
+            f"Refreshed by this run ({len(refreshed)}, new or changed):" if refreshed else "None refreshed."
+        )
+        lines += [f"- {name}" for name in refreshed]
+        if left:
+            lines += ["", f"Not recorded ({len(left)}):", *[f"- {name}" for name in left]]
     figures = [(res, r) for res, r in ran if r["gpu_ran"]]
     lines += ["", "## GPU figures", ""]
     if not figures:
@@ -484,6 +509,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--alone", default=ALONE, help="notebooks run by themselves first (stems, commas)")
     parser.add_argument("--online", action="store_true", help="run needs_network cells (BOOK_ONLINE=1)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a cell failed or did not run")
+    parser.add_argument(
+        "--no-record",
+        dest="record",
+        action="store_false",
+        help="on a GPU, do not write what the guarded cells printed into book/_gpu_outputs.json",
+    )
     parser.add_argument("--worker", nargs=3, type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--deadline-at", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -511,12 +542,22 @@ def main(argv: list[str]) -> int:
         + f"{args.jobs} kernels at a time; cell timeout {args.cell_timeout} s; deadline {args.deadline} s"
         + ("; network cells on (BOOK_ONLINE=1)" if args.online else "")
     )
-    text = report(results, facts, settings, wall)
-    (out / "report.md").write_text(text, encoding="utf-8")
     data = {"machine": facts, "settings": settings, "wall_s": round(wall, 1), "notebooks": results}
     (out / "report.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
+    recorded = None
+    if facts["gpus"] and args.record:  # what the guarded cells printed, for the pages
+        from tools import gpu_outputs
+
+        records, refreshed, left = gpu_outputs.import_run(out)
+        if refreshed:
+            gpu_outputs.save(records)
+            shutil.copy(gpu_outputs.RECORDS, out / "gpu-outputs.json")
+        recorded = (refreshed, left)
+    text = report(results, facts, settings, wall, recorded)
+    (out / "report.md").write_text(text, encoding="utf-8")
     with tarfile.open(out / "notebooks.tar.gz", "w:gz") as tar:
         tar.add(out / "notebooks", arcname="notebooks")
+    print(verdict(results).lstrip("# "))
     print("\n".join(table(results)))
     print(f"{wall:.1f} s; report: {out / 'report.md'}")
     failed = any(r["status"] in ("error", "timeout", "not-run") for res in results for r in res["cells"])

@@ -93,3 +93,22 @@ def test_search_finds_a_word_from_a_chapter(site: str, browser: webdriver.Chrome
     hits = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "ul.search li a")]
     assert any("01_setup.html" in h for h in hits), hits
     browser.save_screenshot(str(SHOTS / "search.png"))
+
+
+def test_amp_page_shows_real_gpu_outputs_with_their_origin(site: str, browser: webdriver.Chrome) -> None:
+    """Under each guarded cell of the AMP chapter, a collapsed block with its recorded GPU output."""
+    open_page(browser, f"{site}/book/08_amp.html")
+    blocks = browser.find_elements(By.CSS_SELECTOR, "div.cell details.gpu-output")
+    guarded = [c for c in read(ROOT / "book" / "08_amp.ipynb").cells if "needs_gpu(" in c.source]
+    assert len(blocks) == len(guarded) > 0, "one GPU block per needs_gpu cell"
+    current = [b for b in blocks if "gpu-output-current" in b.get_attribute("class")]
+    assert current, "at least one recorded output of the current version of its cell"
+    block = current[0]
+    summary = block.find_element(By.TAG_NAME, "summary").text
+    assert re.search(r"On a real GPU \(.+, torch \S+, CUDA \S+, \d{4}-\d\d-\d\d", summary), summary
+    text = block.find_element(By.TAG_NAME, "pre")
+    assert not text.is_displayed(), "collapsed until the reader opens it"
+    block.find_element(By.TAG_NAME, "summary").click()
+    assert text.is_displayed() and text.text.strip(), "opens to show what the GPU printed"
+    browser.save_screenshot(str(SHOTS / "amp-gpu-output.png"))
+
