@@ -111,4 +111,3 @@ def test_amp_page_shows_real_gpu_outputs_with_their_origin(site: str, browser: w
     block.find_element(By.TAG_NAME, "summary").click()
     assert text.is_displayed() and text.text.strip(), "opens to show what the GPU printed"
     browser.save_screenshot(str(SHOTS / "amp-gpu-output.png"))
-
