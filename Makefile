@@ -7,15 +7,17 @@ PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed
 JB     := $(VENV)/bin/jupyter-book
 
-.PHONY: install browser-deps book test test-fast lint nbval nbval-perturbed nbval-laptop colab-check build \
+.PHONY: install laptop-profile browser-deps book test test-fast lint nbval nbval-perturbed nbval-laptop colab-check build \
         browser exercises outputs setup-cells student lock clean
 
 # Notebooks to check (a folder or files): `make nbval NB=book/06_training.ipynb` checks one chapter.
 NB     ?= book
 # Two notebooks at a time, each in its own kernel; --dist loadscope keeps a notebook's cells together.
+# tools/nbval_retry.py keeps each kernel's stderr in _build/kernel-logs/ and starts a kernel that
+# died before running anything once more (a failing cell is never retried).
 XDIST  ?= -n 2 --dist loadscope
-NBVAL  := $(PY) -m pytest --nbval --nbval-sanitize-with nbval_sanitize.cfg --nbval-cell-timeout=600 \
-          -q $(XDIST)
+NBVAL  := $(PY) -m pytest -p tools.nbval_retry --nbval --nbval-sanitize-with nbval_sanitize.cfg \
+          --nbval-cell-timeout=600 -q $(XDIST)
 # Another CPU's numerics on this one: generic ATen kernels, MKL's compatible code path, oneDNN
 # limited to SSE4.1, one thread. A compared output that depends on the CPU fails here, not on a
 # reader's machine.
@@ -23,10 +25,11 @@ PERTURB := ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE ONEDNN_MAX_CPU_ISA=SS
 
 install: $(STAMP)
 
-# Exact versions from constraints.txt, so stored outputs and CI agree.
-$(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
-	test -x $(PY) || python3 -m venv $(VENV)
-	$(PIP) install -q -r requirements-dev.txt -c constraints.txt
+# Exact versions from constraints.txt, so stored outputs and CI agree. A fresh clone links .venv
+# to an environment cached by the hash of what it installs (tools/venv.py); a .venv folder made
+# by hand is updated in place.
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml tools/venv.py
+	python3 tools/venv.py $(VENV)
 	touch $@
 
 # Debian's Chromium and ChromeDriver for the browser test (no browser download needed), and a
@@ -44,9 +47,10 @@ build: book
 lint: install workflows-lint
 	$(VENV)/bin/ruff check helpers tests tools book
 	$(VENV)/bin/ruff format --check helpers tests tools
+	$(VENV)/bin/ruff format --check --line-length 88 book  # what the page shows (CONTRIBUTING.md)
 
 test-fast: install
-	$(PY) -m pytest tests --ignore=tests/browser --ignore=tests/exercises -q
+	$(PY) -m pytest tests --ignore=tests/browser --ignore=tests/exercises -q -n 2 --dist loadfile
 
 # Each exercise's self-check accepts another correct answer and rejects a plausible wrong one
 # (tests/exercises/<chapter>.yml; the chapters run with the probes added: tools/fairness.py).
@@ -56,18 +60,22 @@ exercises: install
 nbval: install
 	$(NBVAL) $(NB)
 
-# The same strict comparison under perturbed CPU numerics (see PERTURB above). Inductor's kernel
-# cache is its own: C++ compiled for this CPU's vector ISA fails to build when reused under the
-# generic ATen capability ("'at::vec' has not been declared"), which no single reader's machine does.
-nbval-perturbed: install
-	env $(PERTURB) TORCHINDUCTOR_CACHE_DIR=$(CURDIR)/_build/inductor-perturbed $(NBVAL) $(NB)
-
-# A reader's laptop: every notebook runs (lax: outputs not compared) with DataLoader workers
-# started by `spawn` (macOS, Windows) and torch faking a CPU-only build (tools/laptop_startup.py).
+# Another reader's machine, in one pass: the same strict comparison under another CPU's numerics
+# (see PERTURB above), on a laptop: DataLoader workers started by `spawn` (macOS, Windows) and
+# torch faking a CPU-only build (tools/laptop_startup.py). Inductor's kernel cache is its own:
+# C++ compiled for this CPU's vector ISA fails to build when reused under the generic ATen
+# capability ("'at::vec' has not been declared"), which no single reader's machine does.
 LAPTOP_IPYTHON := $(CURDIR)/_build/ipython-laptop
-nbval-laptop: install
+laptop-profile:
 	rm -rf $(LAPTOP_IPYTHON) && mkdir -p $(LAPTOP_IPYTHON)/profile_default/startup
 	cp tools/laptop_startup.py $(LAPTOP_IPYTHON)/profile_default/startup/00-laptop.py
+
+nbval-perturbed: install laptop-profile
+	env $(PERTURB) IPYTHONDIR=$(LAPTOP_IPYTHON) TORCHINDUCTOR_CACHE_DIR=$(CURDIR)/_build/inductor-perturbed \
+	  $(NBVAL) $(NB)
+
+# The laptop alone, outputs not compared (lax), on this CPU.
+nbval-laptop: install laptop-profile
 	IPYTHONDIR=$(LAPTOP_IPYTHON) $(NBVAL:--nbval=--nbval-lax) $(NB)
 
 # The other end of the supported range, as in Colab: Python 3.12, torch 2.9.1, TensorFlow and
@@ -79,7 +87,10 @@ colab-check: install
 browser: install browser-deps
 	$(PY) -m pytest tests/browser -q
 
-test: install browser-deps lint test-fast exercises nbval nbval-perturbed nbval-laptop colab-check book browser
+# Every quality gate, stage by stage (tools/stages.py): it prints a table of the stages and their
+# seconds, also kept in _build/stages.md, and overlaps the Colab image's download with the tests.
+test:
+	python3 -m tools.stages
 
 outputs: install
 	$(PY) -m tools.execute

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import ast
+import functools
 import re
+import sys
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
-from tools.bookfiles import ROOT, SETUP_TAG, notebooks, read, setup_cell_source, tags, toc_files
+from tools.bookfiles import ROOT, SETUP_TAG, notebooks, read, setup_cell_source, setup_extra, tags, toc_files
 
 NOTEBOOKS = notebooks()
 IDS = [nb.relative_to(ROOT).as_posix() for nb in NOTEBOOKS]
@@ -57,7 +63,9 @@ def test_title_then_colab_setup_cell(path: Path) -> None:
     first = nb.cells[0]
     assert first.cell_type == "markdown" and re.match(r"# \S", first.source), "first cell: # Title"
     setup = code_cells(nb)[0]
-    assert setup.source == setup_cell_source(), "set-up cell out of date: run `make setup-cells`"
+    assert setup.source == setup_cell_source(setup_extra(path)), (
+        "set-up cell out of date: run `make setup-cells`"
+    )
     assert SETUP_TAG in tags(setup), f"the set-up cell must be tagged {SETUP_TAG}"
     assert nb.cells.index(setup) == 1, "the set-up cell comes right after the title cell"
     assert setup.outputs == [], "outside Colab the set-up cell prints nothing"
@@ -145,3 +153,72 @@ def test_at_least_95_percent_of_code_cells_have_their_output_compared() -> None:
     share = 1 - len(ignored) / len(cells)
     print(f"compared code cells: {len(cells) - len(ignored)} of {len(cells)} ({share:.1%})")
     assert share >= COMPARED_SHARE, f"only {share:.1%} of code cells are compared by nbval"
+
+
+# Libraries a chapter uses without importing them by name (so its extra lists them anyway).
+INDIRECT = {"onnxscript": "torch.onnx.export(dynamo=True) imports it"}
+
+
+def imported_modules(nb) -> set[str]:
+    """Top-level names of every module a notebook's code imports, outside the standard library."""
+    found = set()
+    for cell in code_cells(nb):
+        code = "\n".join(
+            line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!"))
+        )
+        for node in ast.walk(ast.parse(code)):
+            if isinstance(node, ast.Import):
+                found |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found.add(node.module.split(".")[0])
+    return found - set(sys.stdlib_module_names) - {"helpers"}
+
+
+@functools.cache
+def module_owners() -> dict[str, list[str]]:
+    return metadata.packages_distributions()
+
+
+@functools.cache
+def installed_by(extra: str | None) -> frozenset[str]:
+    """Every distribution that `pip install pytorch-in-practice[extra]` brings, transitively."""
+    requires = metadata.distribution("pytorch-in-practice").requires or []
+    todo = [(Requirement(r), extra or "") for r in requires]
+    todo = [(req, "") for req, e in todo if req.marker is None or (e and req.marker.evaluate({"extra": e}))]
+    seen: set[str] = set()
+    while todo:
+        req, _ = todo.pop()
+        name = canonicalize_name(req.name)
+        for wanted in req.extras if name == "pytorch-in-practice" else []:
+            for r in metadata.distribution(name).requires or []:
+                sub = Requirement(r)
+                if sub.marker is not None and sub.marker.evaluate({"extra": wanted}):
+                    todo.append((sub, ""))
+        if name in seen or name == "pytorch-in-practice":
+            continue
+        seen.add(name)
+        try:
+            requires = metadata.distribution(name).requires or []
+        except metadata.PackageNotFoundError:
+            continue
+        for r in requires:
+            sub = Requirement(r)
+            if sub.marker is None or any(sub.marker.evaluate({"extra": e}) for e in ["", *req.extras]):
+                todo.append((sub, ""))
+    return frozenset(seen)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_the_colab_cell_installs_what_the_chapter_imports_and_no_more(path: Path) -> None:
+    """Each set-up cell installs one extra (or none): everything the chapter imports, nothing it doesn't."""
+    extra = setup_extra(path)
+    modules = imported_modules(read(path))
+    owners = module_owners()
+    needed = {canonicalize_name(d) for m in modules for d in owners.get(m, [m])}
+    missing = needed - installed_by(extra)
+    assert not missing, f"{path.name} imports {sorted(missing)}: add them to its extra ({extra})"
+    if extra:
+        listed = {canonicalize_name(Requirement(r).name) for r in metadata.requires("pytorch-in-practice")
+                  if Requirement(r).marker and Requirement(r).marker.evaluate({"extra": extra})}  # fmt: skip
+        unused = listed - needed - set(INDIRECT)
+        assert not unused, f"the {extra} extra installs {sorted(unused)}, which {path.name} never imports"

@@ -9,6 +9,16 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SETUP_TAG = "remove-cell"
+# The extra of pyproject.toml that a chapter's Colab set-up cell installs (None: only `helpers`,
+# whose needs Colab already has). A structure test checks every chapter's imports against it.
+CHAPTER_EXTRAS = {
+    "02_tensors": "tensors",
+    "06_training": "training",
+    "07_checkpoints": "checkpoints",
+    "10_compile": "export",
+    "11_visualisation": "visualisation",
+    "pitfalls": "pitfalls",
+}
 
 
 def config() -> dict:
@@ -36,24 +46,41 @@ def repo_url() -> str:
     return config()["repository"]["url"].rstrip("/")
 
 
-def setup_cell_source() -> str:
-    """Return the Colab set-up cell that opens every notebook (written from the repository URL)."""
-    return f'''# Colab set-up (hidden on the book's web pages). In Colab it installs the book's helpers
-# package and the chapters' extra libraries, and changes none of Colab's own packages (torch,
-# TensorFlow, protobuf...): every installed version is passed to pip as a constraint, so pip
-# only adds what is missing, in versions that fit. Safe to run twice.
-# Anywhere else it does nothing: install locally with `pip install -r requirements.txt`.
+def setup_extra(path: Path) -> str | None:
+    """Return the extra a notebook's set-up cell installs (None: the `helpers` package alone)."""
+    return CHAPTER_EXTRAS.get(path.stem)
+
+
+def setup_cell_source(extra: str | None = None) -> str:
+    """Return the Colab set-up cell that opens a notebook (written from the repository URL)."""
+    if extra:
+        package = f"pytorch-in-practice[{extra}]"
+        what = f"# package and this chapter's libraries (the `{extra}` extra)."
+    else:
+        package = "pytorch-in-practice"
+        what = "# package (this chapter needs no other library)."
+    return f'''# Colab set-up (hidden on the book's web pages). In Colab it installs the book's
+# helpers {what[2:]}
+# It changes none of Colab's own packages (torch, TensorFlow, protobuf...): every
+# installed version is passed to pip as a constraint, so pip only adds what is
+# missing. Safe to run twice.
+# Anywhere else it does nothing: locally, `pip install -r requirements.txt`.
 import subprocess
 import sys
 
 if "google.colab" in sys.modules:
     REPO = "{repo_url()}"
     pip = [sys.executable, "-m", "pip"]
-    frozen = subprocess.run([*pip, "list", "--format=freeze"], capture_output=True, text=True).stdout
+    frozen = subprocess.run(
+        [*pip, "list", "--format=freeze"], capture_output=True, text=True
+    ).stdout
     with open("/tmp/colab-installed.txt", "w") as f:
-        f.write("\\n".join(line for line in frozen.splitlines() if "==" in line))
-    package = f"pytorch-in-practice[book] @ git+{{REPO}}"
-    subprocess.run([*pip, "install", "-q", "-c", "/tmp/colab-installed.txt", package], check=True)'''
+        f.write("\\n".join(s for s in frozen.splitlines() if "==" in s))
+    package = "{package} @ git+" + REPO
+    subprocess.run(
+        [*pip, "install", "-q", "-c", "/tmp/colab-installed.txt", package],
+        check=True,
+    )'''
 
 
 def read(path: Path) -> nbformat.NotebookNode:

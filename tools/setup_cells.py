@@ -1,4 +1,4 @@
-"""Write the Colab set-up cell (from _config.yml's repository URL) into every notebook.
+"""Write the Colab set-up cell (repository URL from _config.yml, the chapter's extra) into every notebook.
 
 Usage: python -m tools.setup_cells   (also run by `make setup-cells`)
 """
@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import nbformat
 
-from tools.bookfiles import SETUP_TAG, notebooks, read, setup_cell_source, tags
+from tools.bookfiles import SETUP_TAG, notebooks, read, setup_cell_source, setup_extra, tags
 
 
 def main() -> None:
-    source = setup_cell_source()
     for path in notebooks():
+        source = setup_cell_source(setup_extra(path))
         nb = read(path)
         code = [c for c in nb.cells if c.cell_type == "code"]
         if code and SETUP_TAG in tags(code[0]):
