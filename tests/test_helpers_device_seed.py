@@ -74,15 +74,39 @@ def test_seed_everything_repeats_all_three_generators() -> None:
     assert draw() != first
 
 
-def test_seed_everything_deterministic_switches() -> None:
+def test_seed_everything_deterministic_switches(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: False)
     try:
         helpers.seed_everything(0, deterministic=True)
         assert torch.are_deterministic_algorithms_enabled()
         assert torch.backends.cudnn.deterministic and not torch.backends.cudnn.benchmark
-        assert os.environ["CUBLAS_WORKSPACE_CONFIG"] == ":4096:8"
+        assert os.environ["CUBLAS_WORKSPACE_CONFIG"] == ":4096:8"  # CUDA not started yet
     finally:
         helpers.seed_everything(0)
     assert not torch.are_deterministic_algorithms_enabled()
+
+
+def test_seed_everything_warns_when_cuda_has_started(monkeypatch: pytest.MonkeyPatch) -> None:
+    """cuBLAS reads CUBLAS_WORKSPACE_CONFIG when CUDA starts: later it must not pretend."""
+    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: True)
+    try:
+        with pytest.warns(RuntimeWarning, match="CUDA has started.*before the program starts"):
+            helpers.seed_everything(0, deterministic=True)
+        assert "CUBLAS_WORKSPACE_CONFIG" not in os.environ
+    finally:
+        helpers.seed_everything(0)
+
+
+def test_seed_everything_keeps_a_workspace_set_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CUBLAS_WORKSPACE_CONFIG", ":16:8")  # the other documented value
+    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: True)
+    try:
+        helpers.seed_everything(0, deterministic=True)  # no warning: it was set in time
+        assert os.environ["CUBLAS_WORKSPACE_CONFIG"] == ":16:8"
+    finally:
+        helpers.seed_everything(0)
 
 
 def test_seed_everything_leaves_cudnn_benchmark_off_unless_asked() -> None:
