@@ -1,17 +1,20 @@
-"""Data sets and functions that DataLoader worker processes run, shown by chapters 1 and 4 (R02, R18).
+"""Data sets and functions that DataLoader workers run (chapters 1 and 4: R02, R18).
 
-They live in a module, not in the notebooks, because of how workers start. Under `fork`
-(Linux up to Python 3.13) a worker is a copy of the notebook's process and sees its classes.
-Under `spawn` (macOS, Windows) and `forkserver` (Linux from Python 3.14) a worker is a fresh
-Python that *imports* each class by name; a class defined in a notebook lives in `__main__`,
-which the fresh process cannot import, so the worker fails with
-`AttributeError: Can't get attribute '...' on <module '__main__'>`. The chapters print the
-source of each class with `show_source`, so the lesson stays on the page.
+They live in a module, not in the notebooks, because of how workers start. Under
+`fork` (Linux up to Python 3.13) a worker is a copy of the notebook's process and sees
+its classes. Under `spawn` (macOS, Windows) and `forkserver` (Linux from Python 3.14) a
+worker is a fresh Python that *imports* each class by name; a class defined in a
+notebook lives in `__main__`, which the fresh process cannot import, so the worker fails with
+`AttributeError: Can't get attribute '...' on <module '__main__'>`. The chapters print
+the source of each class, so the lesson stays on the page.
 """
 
 from __future__ import annotations
 
+import csv
 import inspect
+import itertools
+import os
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -47,7 +50,7 @@ class NumpyNoise(Dataset):
 
 
 class WhoLoadsMe(Dataset):
-    """Each sample is the id of the worker process that produced it (-1: the main process)."""
+    """Each sample is the id of the worker that produced it (-1: the main process)."""
 
     def __len__(self) -> int:
         return 12
@@ -58,7 +61,7 @@ class WhoLoadsMe(Dataset):
 
 
 class RandomShift(Dataset):
-    """A stand-in augmentation: each sample is a random shift drawn from the data set's own generator."""
+    """A stand-in augmentation: a random shift from the data set's own generator."""
 
     def __init__(self) -> None:
         self.rng = np.random.default_rng(0)
@@ -71,11 +74,14 @@ class RandomShift(Dataset):
 
 
 def seed_worker(worker_id: int) -> None:
-    """Give this worker's copy of the data set a generator seeded from the worker's own seed."""
+    """Give this worker's copy of the data set a generator seeded per worker."""
     info = torch.utils.data.get_worker_info()
     if info is None:
-        raise RuntimeError("seed_worker runs inside a DataLoader worker (worker_init_fn=seed_worker)")
-    info.dataset.rng = np.random.default_rng(info.seed)  # info.seed differs per worker and epoch
+        raise RuntimeError(
+            "seed_worker runs inside a DataLoader worker (worker_init_fn=seed_worker)",
+        )
+    # info.seed differs per worker and per epoch
+    info.dataset.rng = np.random.default_rng(info.seed)
 
 
 class StuckRead(Dataset):
@@ -108,8 +114,14 @@ class PhotoCrops(Dataset):
         if n < 1:
             raise ValueError(f"need n >= 1 crops, got {n}")
         self.path, self.n = path, n
-        crop_and_flip = [v2.RandomResizedCrop(96, antialias=True), v2.RandomHorizontalFlip()]
-        self.transform = v2.Compose([v2.ToImage(), *crop_and_flip, v2.ToDtype(torch.float32, scale=True)])
+        self.transform = v2.Compose(
+            [
+                v2.ToImage(),
+                v2.RandomResizedCrop(96, antialias=True),
+                v2.RandomHorizontalFlip(),
+                v2.ToDtype(torch.float32, scale=True),
+            ]
+        )
 
     def __len__(self) -> int:
         return self.n
@@ -122,7 +134,7 @@ class PhotoCrops(Dataset):
 
 
 class NumberStream(IterableDataset):
-    """A stream of the numbers 0..n-1, read in order like the lines of a log file (no sharding)."""
+    """The numbers 0..n-1, read in order like the lines of a log file (no sharding)."""
 
     def __init__(self, n: int) -> None:
         self.n = n
@@ -132,7 +144,7 @@ class NumberStream(IterableDataset):
 
 
 class ShardedNumberStream(NumberStream):
-    """The same stream split between DataLoader workers: worker k of K yields k, k + K, k + 2K, ..."""
+    """The same stream split between workers: worker k of K yields k, k+K, k+2K, ..."""
 
     def __iter__(self) -> Iterator[int]:
         info = torch.utils.data.get_worker_info()
@@ -141,7 +153,25 @@ class ShardedNumberStream(NumberStream):
         return iter(range(info.id, self.n, info.num_workers))
 
 
+class CsvRows(IterableDataset):
+    """Rows of a CSV file as (features, label); worker k of K reads rows k, k+K, ..."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        if not os.path.isfile(path):  # fail here, not later in every worker
+            raise FileNotFoundError(f"CsvRows: no CSV file at {path}")
+        self.path = path
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, int]]:
+        info = torch.utils.data.get_worker_info()
+        k, n_workers = (0, 1) if info is None else (info.id, info.num_workers)
+        with open(self.path, newline="") as f:
+            rows = csv.reader(f)
+            next(rows)  # the header
+            for *features, label in itertools.islice(rows, k, None, n_workers):
+                yield torch.tensor([float(v) for v in features]), int(label)
+
+
 def count_start(counter: Synchronized, worker_id: int) -> None:
-    """A worker_init_fn that adds 1 to a shared `multiprocessing.Value` (bind it with functools.partial)."""
+    """A worker_init_fn counting worker starts in a shared `multiprocessing.Value`."""
     with counter.get_lock():
         counter.value += 1

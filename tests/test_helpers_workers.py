@@ -100,3 +100,20 @@ def test_count_start_runs_once_per_worker_start() -> None:
             list(loader)
             counts.append(starts.value)
         assert counts == expected
+
+
+def test_csv_rows_shards_the_lines_between_workers(tmp_path) -> None:
+    path = tmp_path / "rows.csv"
+    lines = ["a,b,label"] + [f"{i},{i / 2},{i % 3}" for i in range(7)]
+    path.write_text("\n".join(lines) + "\n")
+    whole = list(workers.CsvRows(path))  # no workers: every row, in order
+    assert [y for _, y in whole] == [i % 3 for i in range(7)]
+    torch.testing.assert_close(whole[3][0], torch.tensor([3.0, 1.5]))
+    loader = DataLoader(workers.CsvRows(str(path)), batch_size=2, num_workers=2)
+    firsts = [x[:, 0].tolist() for x, _ in loader]
+    assert firsts == [[0, 2], [1, 3], [4, 6], [5]]  # worker 0: even rows, worker 1: odd
+
+
+def test_csv_rows_without_a_file_fails_in_the_main_process(tmp_path) -> None:
+    with pytest.raises(FileNotFoundError, match="CsvRows: no CSV file at .*missing.csv"):
+        workers.CsvRows(tmp_path / "missing.csv")
