@@ -29,11 +29,32 @@ drift:
 TEX_PACKAGES := texlive-xetex texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended \
                 texlive-lang-chinese latexmk fonts-freefont-otf tex-gyre fonts-wqy-zenhei poppler-utils
 
+# Installing them needs root (apt-get): as root they are installed when missing; otherwise the
+# target names the command to run and stops.
 pdf-deps:
 	@command -v xelatex >/dev/null && command -v latexmk >/dev/null && command -v pdftotext >/dev/null && \
 	  kpsewhich xeCJK.sty >/dev/null && fc-list | grep -qi wenquanyi || \
-	  { apt-get update -qq && apt-get install -y -qq --no-install-recommends $(TEX_PACKAGES) >/dev/null; }
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && apt-get install -y -qq --no-install-recommends $(TEX_PACKAGES) >/dev/null; \
+	  else \
+	    echo "make pdf needs Debian's TeX packages, and installing them needs root. Run:" >&2; \
+	    echo "  sudo apt-get install --no-install-recommends $(TEX_PACKAGES)" >&2; \
+	    exit 1; \
+	  fi
 
-pdf: install pdf-deps
-	$(JB) build . --builder pdflatex -W -n --keep-going
-	$(PY) -m tools.pdfcheck _build/latex/pytorch-in-practice.pdf
+# The PDF build executes nothing (pages show the stored outputs), so it needs only Jupyter Book
+# and its extensions: the book's .venv when there is one, else a small venv of its own (about
+# 300 MB, outside the repository, which the book build would scan) instead of the 6.5 GB torch
+# environment.
+PDF_VENV ?= $(if $(wildcard $(VENV)/bin/jupyter-book),$(VENV),$(HOME)/.cache/pytorch-in-practice/pdf-venv)
+PDF_PKGS := $(shell grep -E '^(jupyter-book|sphinx-|nbformat|pyyaml)' requirements-dev.txt)
+
+$(PDF_VENV)/bin/jupyter-book:
+	python3 -m venv $(PDF_VENV)
+	$(PDF_VENV)/bin/python -m pip install -q -c constraints.txt $(foreach p,$(PDF_PKGS),'$(p)')
+
+# About 1 minute here once TeX is installed (3 on a busy machine); not part of `make test`.
+pdf: pdf-deps $(PDF_VENV)/bin/jupyter-book
+	$(PDF_VENV)/bin/python -m tools.pdfcheck --parts _build/latex/bookparts.def
+	$(PDF_VENV)/bin/jupyter-book build . --builder pdflatex -W -n --keep-going
+	$(PDF_VENV)/bin/python -m tools.pdfcheck _build/latex/pytorch-in-practice.pdf
