@@ -76,7 +76,9 @@ def _python_paths() -> list[str]:
     import helpers
 
     paths = {sys.base_prefix, sys.prefix, str(Path(helpers.__file__).resolve().parent)}
-    return sorted(str(Path(p).resolve()) for p in paths)
+    # Both forms: a fresh clone's .venv is a link to a cached environment (tools/venv.py), and
+    # the interpreter is started by the link's path.
+    return sorted({str(Path(p).resolve()) for p in paths} | {str(Path(p).absolute()) for p in paths})
 
 
 def command(plan_dir: Path, scratch: Path, fd: int) -> list[str]:
@@ -93,11 +95,11 @@ def command(plan_dir: Path, scratch: Path, fd: int) -> list[str]:
     for etc in ("ld.so.cache", "alternatives", "fonts", "localtime", "mime.types"):
         if (Path("/etc") / etc).exists():
             cmd += ["--ro-bind", f"/etc/{etc}", f"/etc/{etc}"]
-    for path in _python_paths():
-        cmd += ["--ro-bind", path, path]
-    cmd += ["--ro-bind", str(RUNNER), "/grader/runner.py", "--ro-bind", str(plan_dir), "/input"]
     (scratch / "tmp").mkdir(parents=True, exist_ok=True)
     cmd += ["--bind", str(scratch), "/scratch", "--bind", str(scratch / "tmp"), "/tmp"]
+    for path in _python_paths():  # after /tmp: a checkout or a venv may live under /tmp
+        cmd += ["--ro-bind", path, path]
+    cmd += ["--ro-bind", str(RUNNER), "/grader/runner.py", "--ro-bind", str(plan_dir), "/input"]
     cmd += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/dev/shm", "--chdir", "/scratch"]
     cmd += ["--clearenv"]
     for key, value in environment("/scratch", "/tmp").items():
