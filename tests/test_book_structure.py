@@ -222,3 +222,39 @@ def test_the_colab_cell_installs_what_the_chapter_imports_and_no_more(path: Path
                   if Requirement(r).marker and Requirement(r).marker.evaluate({"extra": extra})}  # fmt: skip
         unused = listed - needed - set(INDIRECT)
         assert not unused, f"the {extra} extra installs {sorted(unused)}, which {path.name} never imports"
+
+
+CODE_WIDTH = 88  # characters: what the web page shows at 1280 px (about 94) and the PDF (about 88)
+MARKERS = re.compile(r"NBVAL_[A-Z_]+|# fmt: (?:skip|off|on)")
+
+
+def fenced(markdown: str) -> list[str]:
+    """The lines of a markdown text's fenced code blocks."""
+    lines, inside = [], False
+    for line in markdown.splitlines():
+        if line.lstrip().startswith(("```", "~~~")):
+            inside = not inside
+        elif inside:
+            lines.append(line)
+    return lines
+
+
+@pytest.mark.parametrize("page", sorted((ROOT / "book").rglob("*.md")), ids=lambda p: p.name)
+def test_code_blocks_of_text_pages_fit_the_page(page: Path) -> None:
+    long = [line for line in fenced(page.read_text(encoding="utf-8")) if len(line) > CODE_WIDTH]
+    assert not long, f"{page.name}: code lines over {CODE_WIDTH} characters:\n" + "\n".join(long)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_code_fits_the_page_and_shows_no_tooling(path: Path) -> None:
+    """Code lines fit the page; test and formatter markers live in tags, not in the code."""
+    nb = read(path)
+    long = [
+        f"cell {i}: {len(line)} chars: {line.strip()[:60]}"
+        for i, cell in enumerate(nb.cells)
+        for line in (cell.source.splitlines() if cell.cell_type == "code" else fenced(cell.source))
+        if len(line) > CODE_WIDTH
+    ]
+    assert not long, f"lines over {CODE_WIDTH} characters:\n" + "\n".join(long)
+    marked = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and MARKERS.search(c.source)]
+    assert not marked, f"cells {marked} carry NBVAL_/fmt: comments: use cell tags (nbval-ignore-output, ...)"

@@ -17,7 +17,7 @@ from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tools.bookfiles import ROOT, config, notebooks, read
+from tools.bookfiles import ROOT, config, notebooks, read, toc_files
 
 HTML = html_dir()
 CHAPTERS = [p.relative_to(ROOT).with_suffix("").as_posix() for p in notebooks()]
@@ -111,3 +111,33 @@ def test_amp_page_shows_real_gpu_outputs_with_their_origin(site: str, browser: w
     block.find_element(By.TAG_NAME, "summary").click()
     assert text.is_displayed() and text.text.strip(), "opens to show what the GPU printed"
     browser.save_screenshot(str(SHOTS / "amp-gpu-output.png"))
+
+
+WIDE = """
+const wide = [];
+for (const pre of document.querySelectorAll("article pre")) {
+  if (pre.scrollWidth <= pre.clientWidth + 1) continue;
+  const where = pre.closest(".cell_input") ? "code" : pre.closest(".cell_output") ? "output" : "block";
+  const longest = pre.innerText.split("\\n").reduce((a, b) => (b.length > a.length ? b : a), "");
+  wide.push(`${where} (${longest.length} chars): ${longest.trim().slice(0, 70)}`);
+}
+return [window.innerWidth, wide];
+"""
+
+
+@pytest.mark.parametrize("page", toc_files())
+def test_nothing_scrolls_sideways_at_1280_px(site: str, browser: webdriver.Chrome, page: str) -> None:
+    """Every code block and output of every page fits its column at 1280 px (STYLE.md habit 12)."""
+    open_page(browser, f"{site}/{page}.html")
+    width, wide = browser.execute_script(WIDE)
+    assert width == 1280, "the browser window is 1280 px wide (browserkit.CHROME_FLAGS)"
+    assert not wide, f"{page}: {len(wide)} blocks scroll sideways:\n" + "\n".join(wide)
+
+
+@pytest.mark.parametrize("page", toc_files())
+def test_no_page_shows_test_or_formatter_markers(site: str, browser: webdriver.Chrome, page: str) -> None:
+    """Tooling lives in cell tags and metadata: a reader never sees NBVAL_ or fmt: markers."""
+    open_page(browser, f"{site}/{page}.html")
+    text = browser.find_element(By.TAG_NAME, "article").get_attribute("textContent")
+    found = sorted(set(re.findall(r"NBVAL_[A-Z_]+|# fmt: (?:skip|off|on)", text)))
+    assert not found, f"{page} shows {found}"
