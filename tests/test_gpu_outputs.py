@@ -88,3 +88,17 @@ def test_a_changed_cell_is_named_stale_and_its_page_block_says_so() -> None:
     status, summary, _ = go.block(cell, bad["cells"][key][cell_id], bad["runs"])
     assert status == "stale" and "from an earlier version of this cell" in summary
     assert go.block(cell, None, {})[0] == "none"
+
+
+def test_drop_stale_removes_only_the_changed_records(tmp_path: Path, monkeypatch) -> None:
+    records = go.load()
+    key, cells = next(iter(records["cells"].items()))
+    changed, *kept = list(cells)
+    records["cells"][key][changed]["source"] = "0" * 16
+    monkeypatch.setattr(go, "RECORDS", tmp_path / "records.json")
+    go.save(records)
+    gone = go.drop_stale()
+    assert len(gone) == 1 and changed in gone[0] and "source changed" in gone[0]
+    left = go.load()["cells"][key]
+    assert changed not in left and sorted(left) == sorted(kept)
+    assert go.stale(go.load()) == []

@@ -189,47 +189,41 @@ def import_run(run: Path, records: dict | None = None) -> tuple[dict, list[str],
     return records, refreshed, left
 
 
-def stale(records: dict | None = None) -> list[str]:
-    """Records whose cell changed (or is gone, or no longer calls needs_gpu) since it was recorded."""
-    records = records if records is not None else load()
+def _stale_records(records: dict) -> list[tuple[str, str, str]]:
+    """(notebook key, cell id, why) of every record whose cell changed, went, or lost its guard."""
     found = []
     for key, cells in records["cells"].items():
         path = BOOK / key
-        nb_cells = (
-            {c.get("id"): c for c in json.loads(path.read_text(encoding="utf-8"))["cells"]}
-            if path.exists()
-            else {}
-        )
+        notebook = json.loads(path.read_text(encoding="utf-8"))["cells"] if path.exists() else []
+        by_id = {c.get("id"): c for c in notebook}
         for cell_id, record in cells.items():
-            cell = nb_cells.get(cell_id)
+            cell = by_id.get(cell_id)
             if cell is None:
-                found.append(f"{key} cell {cell_id}: no such cell any more")
+                found.append((key, cell_id, ": no such cell any more"))
             elif not is_guarded(cell):
-                found.append(f"{key} cell {cell_id}: no longer calls helpers.needs_gpu")
+                found.append((key, cell_id, ": no longer calls helpers.needs_gpu"))
             elif fingerprint(source(cell)) != record["source"]:
                 first = source(cell).strip().splitlines()[0]
                 found.append(
-                    f"{key} cell {cell_id} ({first!r}): source changed since recorded on {record['run']}"
+                    (key, cell_id, f" ({first!r}): source changed since recorded on {record['run']}")
                 )
     return found
 
 
+def stale(records: dict | None = None) -> list[str]:
+    """Records whose cell changed (or is gone, or no longer calls needs_gpu) since it was recorded."""
+    records = records if records is not None else load()
+    return [f"{key} cell {cell_id}{why}" for key, cell_id, why in _stale_records(records)]
+
+
 def drop_stale() -> list[str]:
+    """Remove the stale records (the pages then show none for those cells); return what went."""
     records = load()
-    gone = stale(records)
-    for key, cells in records["cells"].items():
-        path = BOOK / key
-        nb_cells = (
-            {c.get("id"): c for c in json.loads(path.read_text(encoding="utf-8"))["cells"]}
-            if path.exists()
-            else {}
-        )
-        for cell_id in list(cells):
-            cell = nb_cells.get(cell_id)
-            if cell is None or not is_guarded(cell) or fingerprint(source(cell)) != cells[cell_id]["source"]:
-                del cells[cell_id]
+    gone = _stale_records(records)
+    for key, cell_id, _ in gone:
+        del records["cells"][key][cell_id]
     save(records)
-    return gone
+    return [f"{key} cell {cell_id}{why}" for key, cell_id, why in gone]
 
 
 # ---------------------------------------------------------------- the Sphinx extension
