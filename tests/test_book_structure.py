@@ -225,7 +225,7 @@ def test_the_colab_cell_installs_what_the_chapter_imports_and_no_more(path: Path
 
 
 CODE_WIDTH = 88  # characters: what the web page shows at 1280 px (about 94) and the PDF (about 88)
-MARKERS = re.compile(r"NBVAL_[A-Z_]+|# fmt: (?:skip|off|on)")
+MARKERS = re.compile(r"NBVAL_[A-Z_]+|# fmt: (?:skip|off|on)|# noqa|# type: ignore")
 
 
 def fenced(markdown: str) -> list[str]:
