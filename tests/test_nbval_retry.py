@@ -1,6 +1,8 @@
-"""tools/nbval_retry.py: a kernel that dies at start-up is retried once; a failing cell never is.
+"""A kernel that dies at start-up is retried once; a failing cell never is.
 
-Each test runs nbval on a one-cell notebook in a subprocess whose kernels import a
+For both runners that start kernels: nbval with tools/nbval_retry.py, and the exercise-fairness
+runner (tools/fairness.py, which `make colab-check` runs). Each test runs one on a one-cell
+notebook in a subprocess whose kernels import a
 `sitecustomize` module that kills the kernel process (os._exit) the first DIE_TIMES times it
 starts, before it can answer `kernel_info`: the failure CI once saw, made on purpose. It dies
 before ipykernel captures the process's stderr, as an interpreter that crashes at start would.
@@ -14,6 +16,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,8 +33,9 @@ if any("ipykernel" in arg for arg in sys.orig_argv):  # only the kernels, not py
 """
 
 
-def run_nbval(tmp_path: Path, die_times: int, cell: str = "print(6 * 7)") -> tuple[int, str, int]:
-    """Run nbval (lax) with the plugin; return its exit code, its output and the kernel starts."""
+def run_runner(tmp_path: Path, die_times: int, cell: str = "print(6 * 7)", fairness: bool = False):
+    """Run nbval (lax) with the plugin, or the fairness runner, on a one-cell notebook in a
+    subprocess; return its exit code, its output and the number of kernel starts."""
     site = tmp_path / "site"
     site.mkdir()
     (site / "sitecustomize.py").write_text(DIE_AT_START)
@@ -46,26 +50,47 @@ def run_nbval(tmp_path: Path, die_times: int, cell: str = "print(6 * 7)") -> tup
         "DIE_TIMES": str(die_times),
         "NBVAL_KERNEL_LOGS": str(tmp_path / "logs"),
     }
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "tools.nbval_retry", "--nbval-lax", "-q",
-         "-p", "no:cacheprovider", "--rootdir", str(tmp_path), str(tmp_path / "one.ipynb")],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=180,
-    )  # fmt: skip
+    if fairness:
+        command = [sys.executable, "-m", "tools.fairness", str(tmp_path / "one.ipynb")]
+    else:
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "tools.nbval_retry",
+            "--nbval-lax",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(tmp_path),
+            str(tmp_path / "one.ipynb"),
+        ]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
     return result.returncode, result.stdout + result.stderr, int(counter.read_text())
 
 
-def test_a_kernel_that_dies_at_start_is_retried_once_and_its_stderr_logged(tmp_path: Path) -> None:
-    code, output, starts = run_nbval(tmp_path, die_times=1)
+RUNNERS = pytest.mark.parametrize("fairness", [False, True], ids=["nbval", "fairness"])
+
+
+@RUNNERS
+def test_a_kernel_that_dies_at_start_is_retried_once_and_its_stderr_logged(tmp_path: Path, fairness: bool):
+    code, output, starts = run_runner(tmp_path, die_times=1, fairness=fairness)
     assert code == 0, output
     assert starts == 2
+    name = "one.fairness" if fairness else "one"
     failed = (tmp_path / "logs" / "failed-starts.log").read_text()
-    assert "one: kernel start 1 of 2 failed" in failed
+    assert f"{name}: kernel start 1 of 2 failed" in failed
     assert "dying at start on purpose" in failed  # the kernel's own stderr, kept
-    assert "dying at start on purpose" in (tmp_path / "logs" / "one.1.log").read_text()
+    assert "dying at start on purpose" in (tmp_path / "logs" / f"{name}.1.log").read_text()
+    if fairness:
+        assert "one.ipynb: fair" in output
 
 
-def test_a_kernel_that_keeps_dying_fails_after_one_retry_naming_its_logs(tmp_path: Path) -> None:
-    code, output, starts = run_nbval(tmp_path, die_times=10)
+@RUNNERS
+def test_a_kernel_that_keeps_dying_fails_after_one_retry_naming_its_logs(tmp_path: Path, fairness: bool):
+    code, output, starts = run_runner(tmp_path, die_times=10, fairness=fairness)
     assert code != 0
     assert starts == 2  # one retry, not more
     assert "the kernel failed to start 2 times" in output
@@ -73,8 +98,10 @@ def test_a_kernel_that_keeps_dying_fails_after_one_retry_naming_its_logs(tmp_pat
     assert (tmp_path / "logs" / "failed-starts.log").read_text().count("dying at start on purpose") == 2
 
 
-def test_a_failing_cell_is_never_retried(tmp_path: Path) -> None:
-    code, output, starts = run_nbval(tmp_path, die_times=0, cell="raise ValueError('a real failure')")
+@RUNNERS
+def test_a_failing_cell_is_never_retried(tmp_path: Path, fairness: bool) -> None:
+    failing = "raise ValueError('a real failure')"
+    code, output, starts = run_runner(tmp_path, die_times=0, cell=failing, fairness=fairness)
     assert code != 0
     assert "a real failure" in output
     assert starts == 1

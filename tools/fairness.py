@@ -21,12 +21,14 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import yaml
 from nbclient import NotebookClient
 
 from tools.bookfiles import ROOT, read
+from tools.kernel_logs import ATTEMPTS, gave_up, log_dir, record_failed_start
 
 ANSWERS = ROOT / "tests" / "exercises"
 EXERCISE_START = re.compile(r"\{exercise-start\}[^\n]*\n:label:\s*(\S+)")
@@ -170,17 +172,44 @@ def judge(nb: nbformat.NotebookNode) -> list[str]:
     return problems
 
 
+class _Client(NotebookClient):
+    """nbclient's client, counting the cells it began (none: the kernel failed to start)."""
+
+    cells_begun = 0
+
+    async def async_execute_cell(self, *args: Any, **kwargs: Any) -> Any:
+        self.cells_begun += 1
+        return await super().async_execute_cell(*args, **kwargs)
+
+
 def run(chapter: Path) -> list[str]:
-    """Execute the chapter with its probes (in a fresh kernel, in book/) and judge the result."""
-    nb = probe(chapter)
-    NotebookClient(
-        nb,
-        timeout=600,
-        kernel_name="python3",
-        allow_errors=True,
-        resources={"metadata": {"path": str(chapter.parent)}},
-    ).execute()
-    return judge(nb)
+    """Execute the chapter with its probes (in a fresh kernel, in book/) and judge the result.
+
+    The kernel's stderr is kept in `_build/kernel-logs/<chapter>.fairness.<attempt>.log`; a
+    kernel that fails before any cell began is started once more (as `tools/nbval_retry.py`
+    does for nbval), a failing cell never is.
+    """
+    folder, name = log_dir(), f"{chapter.stem}.fairness"
+    for attempt in range(1, ATTEMPTS + 1):
+        nb = probe(chapter)
+        client = _Client(
+            nb,
+            timeout=600,
+            kernel_name="python3",
+            allow_errors=True,
+            resources={"metadata": {"path": str(chapter.parent)}},
+        )
+        log = folder / f"{name}.{attempt}.log"
+        with open(log, "w") as stderr:
+            try:
+                client.execute(stderr=stderr)
+                return judge(nb)
+            except Exception as err:
+                if client.cells_begun:
+                    raise
+                error = err
+        record_failed_start(name, attempt, error, log)
+    raise gave_up(name, folder, error) from error
 
 
 def main(argv: list[str]) -> int:

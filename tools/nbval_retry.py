@@ -11,33 +11,20 @@ and the whole submission went red, with no trace of why. This plugin, loaded wit
   failure and the tail of its stderr are appended to `failed-starts.log` in that folder, and
   the kernel is started once more. A second failure fails the notebook as before, with the log's
   path in the message. A cell that fails is never retried: only the start-up is wrapped.
+
+The log folder and the record of a failed start are shared with the exercise-fairness runner
+(`tools/kernel_logs.py`). The plugin also marks each notebook's cells as one xdist group.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import nbval.kernel
 import nbval.plugin
+import pytest
 
-ATTEMPTS = 2  # the first start and one retry
-TAIL_LINES = 40
-
-
-def log_dir() -> Path:
-    """The folder of the kernels' stderr logs (created on first use)."""
-    folder = Path(os.environ.get("NBVAL_KERNEL_LOGS", Path.cwd() / "_build" / "kernel-logs"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def tail(path: Path, lines: int = TAIL_LINES) -> str:
-    """The last `lines` lines of a text file ('' if it is missing)."""
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
+from tools.kernel_logs import ATTEMPTS, gave_up, log_dir, record_failed_start
 
 
 class LoggedKernel(nbval.kernel.RunningKernel):
@@ -59,17 +46,8 @@ class LoggedKernel(nbval.kernel.RunningKernel):
                 except Exception as err:  # the kernel died or never answered: nothing has run
                     self._stop_quietly()
                     error = err
-            record = (
-                f"== {self.notebook}: kernel start {attempt} of {ATTEMPTS} failed: "
-                f"{type(error).__name__}: {error}\n-- stderr ({path}):\n{tail(path)}\n"
-            )
-            with open(folder / "failed-starts.log", "a") as log:
-                log.write(record)
-            print(record, flush=True)
-        raise RuntimeError(
-            f"{self.notebook}: the kernel failed to start {ATTEMPTS} times; "
-            f"its stderr is in {folder}/{self.notebook}.*.log"
-        ) from error
+            record_failed_start(self.notebook, attempt, error, path)
+        raise gave_up(self.notebook, folder, error) from error
 
     def _stop_quietly(self) -> None:
         for stop in (lambda: self.kc.stop_channels(), lambda: self.km.shutdown_kernel(now=True)):
@@ -89,3 +67,15 @@ def _setup(self) -> None:
 
 nbval.plugin.RunningKernel = LoggedKernel
 nbval.plugin.IPyNbFile.setup = _setup
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Group each notebook's cells, so `--dist loadgroup` keeps them on one worker, in order.
+
+    (`--dist loadscope` does that for notebooks alone; loadgroup lets a run mix notebooks with
+    ordinary tests that are spread one by one, as `make colab-check` does.)
+    """
+    for item in items:
+        if isinstance(item, nbval.plugin.IPyNbCell):
+            item.add_marker(pytest.mark.xdist_group(Path(str(item.fspath)).stem))
