@@ -2,7 +2,8 @@
 #   make workflows-lint -> actionlint over .github/workflows/*.yml
 #   make drift          -> every notebook (nbval, lax) on the newest torch/torchvision pip offers
 #   make pdf            -> _build/latex/pytorch-in-practice.pdf, checked for every chapter
-.PHONY: workflows-lint drift pdf pdf-deps
+#   make site           -> the HTML book with the checked PDF in it (what pages.yml publishes)
+.PHONY: workflows-lint drift pdf pdf-deps site
 
 # actionlint from the package index (a wheel with the binary inside; see requirements-dev.txt).
 ACTIONLINT ?= $(VENV)/bin/actionlint
@@ -58,3 +59,10 @@ pdf: pdf-deps $(PDF_VENV)/bin/jupyter-book
 	$(PDF_VENV)/bin/python -m tools.pdfcheck --parts _build/latex/bookparts.def
 	$(PDF_VENV)/bin/jupyter-book build . --builder pdflatex -W -n --keep-going
 	$(PDF_VENV)/bin/python -m tools.pdfcheck _build/latex/pytorch-in-practice.pdf
+
+# The published site: the HTML book, and the PDF edition beside it at pytorch-in-practice.pdf.
+# The Pages workflow runs this (as root in its container, so pdf-deps can install TeX); the PDF
+# check is not part of `make test`, which must stay under 15 minutes without TeX.
+site: book pdf
+	cp _build/latex/pytorch-in-practice.pdf _build/html/pytorch-in-practice.pdf
+	@echo "The site is in _build/html (the PDF edition: _build/html/pytorch-in-practice.pdf)."

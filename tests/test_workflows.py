@@ -90,7 +90,7 @@ def test_pages_deploys_with_the_official_actions_after_ci() -> None:
     for action in ["actions/configure-pages", "actions/upload-pages-artifact", "actions/deploy-pages"]:
         assert action in names
     assert data["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
-    assert run_commands(ROOT / ".github/workflows/pages.yml") == ["make book"]
+    assert run_commands(ROOT / ".github/workflows/pages.yml") == ["make site"]  # the HTML and the PDF
 
 
 def test_pages_reuses_the_environment_ci_caches() -> None:

@@ -9,9 +9,10 @@ every other page of _toc.yml must open a chapter (a page that starts "CHAPTER", 
 words, then its title in capitals: Sphinx's LaTeX style), so a title listed only in the table of
 contents does not count. The glossary's Chinese terms must be in the text too (XeLaTeX with xeCJK
 typesets them; without the font they would be left out). Fit to print: a page count in a sane
-range, no tooling markers (`NBVAL_`, `fmt: skip`), no missing space after a curly quote (xeCJK
-ate them when it took quotes for Chinese punctuation), no exercise solutions (they are left out
-of print), and few lines that run into the margin (overfull boxes in the LaTeX log).
+range, no tooling markers (`NBVAL_`, `fmt: skip`), no whole tracebacks (tools/print_edition.py
+prints the last exception), no missing space after a curly quote (xeCJK ate them when it took
+quotes for Chinese punctuation), no exercise solutions (they are left out of print), and few
+lines that run into the margin (overfull boxes in the LaTeX log).
 """
 
 from __future__ import annotations
@@ -28,12 +29,14 @@ from tools.bookfiles import ROOT, read, toc_files
 GLOSSARY_TERM = "张量"  # "tensor", the glossary's first term
 PAGES = range(150, 601)  # 404 pages before the print layout
 MARKERS = ("NBVAL_", "fmt: skip", "fmt: off")
+# Tracebacks are printed as their last exception only (tools/print_edition.py).
+TRACEBACK_LINES = ("Traceback (most recent call last)", "Cell In[")
 # A closing double quote glued to the next word, or a word glued to an opening one. (A single
 # quote cannot tell: "don’t" is right.)
 GLUED_QUOTE = re.compile(r"\w“|”\w")
 OVERFULL = re.compile(r"^Overfull \\hbox \((\d+(?:\.\d+)?)pt too wide\)", re.M)
-OVERFULL_PT = 20  # a line more than this past the margin is visibly cut or runs off the page
-OVERFULL_MAX = 40  # how many such lines the whole book may have
+OVERFULL_PT = 10  # a line more than this past the margin is visibly cut or runs off the page
+OVERFULL_MAX = 0  # how many such lines the whole book may have (widest today: 7 pt)
 
 
 def toc_parts() -> list[tuple[int, str]]:
@@ -96,6 +99,9 @@ def main(argv: list[str]) -> int:
     for marker in MARKERS:
         if marker in text:
             problems.append(f"the tooling marker {marker!r} is printed")
+    for line in TRACEBACK_LINES:
+        if line in text:
+            problems.append(f"{text.count(line)} tracebacks printed whole ({line!r})")
     glued = [flat(text[max(0, m.start() - 20) : m.end() + 20]) for m in GLUED_QUOTE.finditer(text)]
     if glued:
         problems.append(f"{len(glued)} quotes with no space, e.g. {glued[0]!r}")
