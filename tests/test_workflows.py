@@ -122,3 +122,18 @@ def test_the_repository_url_is_not_repeated(workflow: Path) -> None:
     """A fork publishes under its own URL after changing _config.yml alone."""
     path = repo_url().removeprefix("https://github.com/")
     assert path not in workflow.read_text(encoding="utf-8")
+
+
+def test_the_readme_lists_each_stage_of_make_test_with_its_target() -> None:
+    from tools.stages import STAGES
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| ([^|`]+?) \| `make ([a-z-]+)[^`]*` \|", readme, re.M))
+    targets = make_targets()
+    for stage in STAGES:
+        if stage.background or stage.name == "system packages":
+            continue  # overlapped or apt only: described in the text around the table
+        assert stage.name in rows, f"README's table of `make test` lacks the stage {stage.name!r}"
+        assert stage.command[-1] == rows[stage.name], f"{stage.name}: README says make {rows[stage.name]}"
+        assert rows[stage.name] in targets
+    assert set(rows) <= {s.name for s in STAGES}, "README lists a stage `make test` no longer runs"

@@ -6,8 +6,13 @@ of its contents in the cache folder of tools/venv.py and copied (hard links) for
 In the copy, every distinct Colab set-up cell of the chapters (each installs only its
 chapter's extra) runs as Colab would run it (with `google.colab` importable, installing this
 checkout instead of the GitHub URL), the largest one twice; no package Colab already had may
-change version. Then every notebook runs in lax mode (outputs not compared: another torch
-prints other warnings and digits). Exits non-zero on any failure; prints each step's time.
+change version. Then every notebook runs once, outputs not compared (another torch prints other
+warnings and digits): a chapter with exercises runs with the fairness probes added
+(tools/fairness.py: each self-check accepts another right answer and rejects a wrong one, and no
+cell of the chapter fails), a notebook without exercises by the same runner with nothing added
+(no cell may fail unless tagged `raises-exception`, as in nbval's lax mode). One run gives both
+guarantees, so `make test` runs the chapters once fewer. Exits non-zero on any failure; prints
+each step's time.
 
 Usage: python -m tools.colab_check [--venv PATH] [--prepare] [NOTEBOOK ...]
 """
@@ -25,6 +30,7 @@ import time
 from pathlib import Path
 
 from tools.bookfiles import ROOT, notebooks, setup_cell_source, setup_extra
+from tools.fairness import answers
 from tools.venv import COMPLETE, cache_dir
 
 PYTHON = "3.12"  # Colab's Python
@@ -41,8 +47,12 @@ COLAB_IMAGE = [
     "ipykernel",
     "tqdm",
 ]
-# What the test itself needs to execute notebooks (Colab has a kernel of its own).
-HARNESS = ["pytest", "nbval", "pytest-xdist"]
+# What the test itself needs to execute notebooks: pytest and the fairness runner's nbclient and
+# PyYAML (Colab's image has both; it has a kernel of its own).
+HARNESS = ["pytest", "pytest-xdist", "nbclient", "pyyaml"]
+TESTS = "tests/exercises/test_fairness.py::"
+FAIRNESS = f"{TESTS}test_checks_accept_another_answer_and_reject_a_wrong_one"
+PLAIN = f"{TESTS}test_a_notebook_without_exercises_runs_without_an_unexpected_error"
 
 
 def find_python(version: str = PYTHON) -> str:
@@ -149,6 +159,15 @@ def first_run_times(image: Path, work: Path, paths: list[Path]) -> int:
     return 0
 
 
+def targets(paths: list[Path]) -> list[str]:
+    """pytest's targets, one per notebook: a chapter's fairness test, or the plain run of another.
+
+    Each is one test item (one kernel, one notebook, in order), so pytest-xdist's default
+    distribution shares the notebooks out between the two workers.
+    """
+    return [f"{FAIRNESS if answers(path) else PLAIN}[{path.stem}]" for path in paths]
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--venv", type=Path, default=ROOT / "_build" / "venv-colab")
@@ -193,11 +212,10 @@ def main(argv: list[str]) -> int:
     start = time.perf_counter()
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     result = subprocess.run(
-        [python, "-m", "pytest", "-p", "tools.nbval_retry", "--nbval-lax", "--nbval-cell-timeout=600", "-q",
-         "-n", "2", "--dist", "loadscope", *map(str, paths)],
+        [python, "-m", "pytest", "-q", "-n", "2", *targets(paths)],
         cwd=ROOT, env=env,
     )  # fmt: skip
-    times["every notebook, lax"] = time.perf_counter() - start
+    times["every notebook once: chapters with fairness probes, others lax"] = time.perf_counter() - start
     for step, seconds in times.items():
         print(f"{seconds:7.1f} s  {step}")
     return result.returncode

@@ -13,7 +13,7 @@ and the whole submission went red, with no trace of why. This plugin, loaded wit
   path in the message. A cell that fails is never retried: only the start-up is wrapped.
 
 The log folder and the record of a failed start are shared with the exercise-fairness runner
-(`tools/kernel_logs.py`). The plugin also marks each notebook's cells as one xdist group.
+(`tools/kernel_logs.py`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from pathlib import Path
 
 import nbval.kernel
 import nbval.plugin
-import pytest
 
 from tools.kernel_logs import ATTEMPTS, gave_up, log_dir, record_failed_start
 
@@ -67,15 +66,3 @@ def _setup(self) -> None:
 
 nbval.plugin.RunningKernel = LoggedKernel
 nbval.plugin.IPyNbFile.setup = _setup
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Group each notebook's cells, so `--dist loadgroup` keeps them on one worker, in order.
-
-    (`--dist loadscope` does that for notebooks alone; loadgroup lets a run mix notebooks with
-    ordinary tests that are spread one by one, as `make colab-check` does.)
-    """
-    for item in items:
-        if isinstance(item, nbval.plugin.IPyNbCell):
-            item.add_marker(pytest.mark.xdist_group(Path(str(item.fspath)).stem))
