@@ -38,8 +38,14 @@ browser-deps:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && fc-list | grep -qi wenquanyi || \
 	  { apt-get update -qq && apt-get install -y -qq chromium chromium-driver fonts-wqy-zenhei >/dev/null; }
 
+# An incremental build with no page changed copies no static file, so an edited
+# book/_static/book.css would not reach the pages: when a built copy differs from its source,
+# every page is rebuilt (--all).
+STATIC_CHANGED = $(foreach f,$(wildcard book/_static/*),$(shell [ -d _build/html ] && \
+  ! cmp -s $(f) _build/html/_static/$(notdir $(f)) && echo $(f)))
+
 book: install
-	$(JB) build . -W -n --keep-going
+	$(JB) build . -W -n --keep-going $(if $(STATIC_CHANGED),--all)
 	@echo "Open _build/html/index.html in a browser."
 
 build: book
