@@ -3,7 +3,9 @@
 Usage: python -m tools.execute [NOTEBOOK ...]   (no argument: every notebook; `make outputs`)
 
 Deterministic by construction: a fresh kernel per notebook, PYTHONHASHSEED fixed, no timing
-metadata stored. Prints how long each notebook took.
+metadata stored, and consecutive outputs of one stream joined (how the kernel chunks a print
+varies from run to run; nbval and the pages join them too), so a regenerated notebook differs
+only where what it prints differs. Prints how long each notebook took.
 """
 
 from __future__ import annotations
@@ -21,6 +23,19 @@ from tools.bookfiles import notebooks, read
 TIMEOUT_S = 600  # per cell
 
 
+def coalesce_streams(cell: nbformat.NotebookNode) -> None:
+    """Join each run of consecutive outputs of the same stream (stdout or stderr) into one."""
+    merged: list[nbformat.NotebookNode] = []
+    for out in cell.get("outputs", []):
+        last = merged[-1] if merged else None
+        if last is not None and out.output_type == last.output_type == "stream" and out.name == last.name:
+            last.text += out.text
+        else:
+            merged.append(out)
+    if "outputs" in cell:
+        cell.outputs = merged
+
+
 def execute(path: Path) -> float:
     """Execute one notebook in place and return the seconds it took."""
     nb = read(path)
@@ -36,6 +51,8 @@ def execute(path: Path) -> float:
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
+    for cell in nb.cells:
+        coalesce_streams(cell)
     nb.metadata["kernelspec"] = {
         "name": "python3",
         "display_name": "Python 3",
