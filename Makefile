@@ -59,7 +59,9 @@ test-fast: install
 	$(PY) -m pytest tests --ignore=tests/browser --ignore=tests/exercises -q -n 2 --dist loadfile
 
 # Each exercise's self-check accepts another correct answer and rejects a plausible wrong one
-# (tests/exercises/<chapter>.yml; the chapters run with the probes added: tools/fairness.py).
+# (tests/exercises/<chapter>.yml; the chapters run with the probes added: tools/fairness.py, and
+# the pitfalls appendix runs plain), in this environment. `make test` runs the same tests in the
+# Colab-like one (colab-check).
 exercises: install
 	$(PY) -m pytest tests/exercises -q -n 2
 

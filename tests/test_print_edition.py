@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 from tools.bookfiles import notebooks, read
+from tools.fairness import ANSI
 from tools.print_edition import last_exception
-
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def test_every_error_output_of_the_book_prints_as_its_exception_and_whole_message() -> None:
