@@ -26,7 +26,6 @@ from __future__ import annotations
 import copy
 import csv
 import json
-import shutil
 import time
 from pathlib import Path
 
@@ -223,9 +222,19 @@ def test_rerun_gives_the_same_sheet_and_loses_nothing(graded):
 
 
 def test_notebook_timeout_kills_the_run(graded, tmp_path):
+    """The whole-notebook limit stops a run whose every cell is within the cell limit.
+
+    lea hands in ana's right answers, but her first answer waits 20 s (under the 30 s cell
+    limit), so no exercise can finish inside the 3 s notebook limit, however fast the machine
+    (ana's unchanged notebook, about 4 s, finished its first exercise in 3 s on some runs).
+    """
     course, folder, _, _ = graded
     one = tmp_path / "late"
-    shutil.copytree(folder / "ana", one / "lea")
+    lea = nbformat.read(folder / "ana" / CHAPTER / f"{CHAPTER}.ipynb", as_version=4)
+    i = _cells(lea, "autograd-ex-cube-answer")
+    lea.cells[i].source = "import time\n\ntime.sleep(20)\n" + lea.cells[i].source
+    (one / "lea" / CHAPTER).mkdir(parents=True)
+    nbformat.write(lea, one / "lea" / CHAPTER / f"{CHAPTER}.ipynb")
     rows = grade(one, course, cell_timeout=CELL_TIMEOUT, notebook_timeout=3)
     lea = [r for r in rows if r["student"] == "lea"]
     assert len(lea) == 4 and all(r["points"] == "0" and "ran past the 3 s limit" in r["reason"] for r in lea)
