@@ -239,6 +239,8 @@ def test_the_colab_cell_installs_what_the_chapter_imports_and_no_more(path: Path
 
 CODE_WIDTH = 88  # characters: what the web page shows at 1280 px (about 94) and the PDF (about 88)
 MARKERS = re.compile(r"NBVAL_[A-Z_]+|# fmt: (?:skip|off|on)|# noqa|# type: ignore")
+# a line that only closes brackets and carries a comment: the comment belongs above
+SPLIT_BY_COMMENT = re.compile(r"^[ \t]*[)\]}]+[,;:]?[ \t]+#", re.MULTILINE)
 
 
 def fenced(markdown: str) -> list[str]:
@@ -254,8 +256,11 @@ def fenced(markdown: str) -> list[str]:
 
 @pytest.mark.parametrize("page", sorted((ROOT / "book").rglob("*.md")), ids=lambda p: p.name)
 def test_code_blocks_of_text_pages_fit_the_page(page: Path) -> None:
-    long = [line for line in fenced(page.read_text(encoding="utf-8")) if len(line) > CODE_WIDTH]
+    lines = fenced(page.read_text(encoding="utf-8"))
+    long = [line for line in lines if len(line) > CODE_WIDTH]
     assert not long, f"{page.name}: code lines over {CODE_WIDTH} characters:\n" + "\n".join(long)
+    split = [line for line in lines if SPLIT_BY_COMMENT.match(line)]
+    assert not split, f"{page.name}: move these comments above their statements:\n" + "\n".join(split)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
@@ -271,9 +276,6 @@ def test_code_fits_the_page_and_shows_no_tooling(path: Path) -> None:
     assert not long, f"lines over {CODE_WIDTH} characters:\n" + "\n".join(long)
     marked = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and MARKERS.search(c.source)]
     assert not marked, f"cells {marked} carry NBVAL_/fmt: comments: use cell tags (nbval-ignore-output, ...)"
-
-
-SPLIT_BY_COMMENT = re.compile(r"^[ \t]*[)\]}]+[,;:]?[ \t]+#", re.MULTILINE)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
