@@ -265,7 +265,7 @@ def test_code_blocks_of_text_pages_fit_the_page(page: Path) -> None:
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_code_fits_the_page_and_shows_no_tooling(path: Path) -> None:
-    """Code lines fit the page; test and formatter markers live in tags, not in the code."""
+    """Code lines fit the page, are not split by a comment; markers live in tags, not in the code."""
     nb = read(path)
     long = [
         f"cell {i}: {len(line)} chars: {line.strip()[:60]}"
@@ -276,18 +276,6 @@ def test_code_fits_the_page_and_shows_no_tooling(path: Path) -> None:
     assert not long, f"lines over {CODE_WIDTH} characters:\n" + "\n".join(long)
     marked = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and MARKERS.search(c.source)]
     assert not marked, f"cells {marked} carry NBVAL_/fmt: comments: use cell tags (nbval-ignore-output, ...)"
-
-
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
-def test_no_statement_is_split_by_its_comment(path: Path) -> None:
-    """A comment too long to follow its statement goes on the line above.
-
-    Left at the end, it makes the formatter split a one-line call over three lines
-    (`print(` / `    x` / `)  # comment`), which reads badly on the page.
-    """
-    cells = [
-        i
-        for i, c in enumerate(read(path).cells)
-        if c.cell_type == "code" and SPLIT_BY_COMMENT.search(c.source)
-    ]
-    assert not cells, f"cells {cells}: a line that only closes brackets carries a comment: move it above"
+    # a comment left after a split statement (`print(` / `    x` / `)  # comment`) goes above it
+    split = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and SPLIT_BY_COMMENT.search(c.source)]
+    assert not split, f"cells {split}: a line that only closes brackets carries a comment: move it above"
